@@ -1,0 +1,156 @@
+"""The loaders command line: load, history, withdraw, demo (see README "Command line").
+
+Exit status: 0 success; 1 input rejected (every reason printed); 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from loaders import config
+from loaders.load import LoadResult, UploadNotFound, history, load_file, withdraw_upload
+from loaders.periods import PeriodError, Quarter
+from loaders.problems import problems_csv
+from loaders.store import StoreError, open_store
+from metrics.registry import measure_ids
+from metrics.results import refresh_results
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 on misuse already; keep its text short
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m loaders", description="Load, list and withdraw quarterly extracts.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="database file (default: $KPI_DB or data/dashboard.duckdb)")
+    common.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    load = sub.add_parser("load", parents=[common], help="load one or more extract files")
+    load.add_argument("files", nargs="+", metavar="FILE")
+    load.add_argument("--kind", choices=("auto", "journeys", "tops", "dip", "indicators"), default="auto")
+    load.add_argument("--period", help='the reporting quarter, e.g. "2024-25 Q3" (default: from the dates)')
+    load.add_argument("--errors-csv", metavar="PATH", help="write every problem found to this CSV file")
+    sub.add_parser("history", parents=[common], help="list every upload, newest first")
+    withdraw = sub.add_parser("withdraw", parents=[common], help="take an upload back")
+    withdraw.add_argument("upload_id", type=int, metavar="UPLOAD_ID")
+    demo = sub.add_parser("demo", parents=[common], help="write the synthetic demo extracts and load them")
+    demo.add_argument("--scale", choices=("demo", "national"), default="demo")
+    demo.add_argument("--seed", type=int, default=None)
+    demo.add_argument("--out-dir", help="where to write the CSV files (default: a temporary folder)")
+    return parser
+
+
+def _emit(rows: list[dict[str, Any]], fmt: str, text_lines: list[str]) -> None:
+    if fmt == "json":
+        print(json.dumps(rows, default=str, indent=1))
+    elif fmt == "csv":
+        if rows:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: ";".join(v) if isinstance(v, list | tuple) else v for k, v in row.items()})
+    else:
+        print("\n".join(text_lines))
+
+
+def _result_row(result: LoadResult) -> dict[str, Any]:
+    row = asdict(result)
+    row["problems"] = [asdict(p) for p in result.problems]
+    return row
+
+
+def _load(args: argparse.Namespace) -> int:
+    if args.period:
+        try:
+            Quarter.parse(args.period)
+        except PeriodError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if missing:
+        print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    results: list[LoadResult] = []
+    with open_store(args.db) as store:
+        for name in args.files:
+            results.append(load_file(
+                store, data=Path(name).read_bytes(), file_name=name, kind=args.kind, period=args.period,
+                user=config.current_user(), measure_ids=measure_ids(), on_change=refresh_results,
+            ))
+    lines: list[str] = []
+    for r in results:
+        lines.append(r.message)
+        lines.extend(f"  warning: {w}" for w in r.warnings)
+        for p in r.problems:
+            where = f"row {p.row}" if p.row is not None else "file"
+            col = f", column {p.column}" if p.column else ""
+            value = f" [{p.value}]" if p.value else ""
+            lines.append(f"  {where}{col}{value}: {p.reason}")
+    if args.errors_csv:
+        problems = [p for r in results for p in r.problems]
+        Path(args.errors_csv).write_text(problems_csv(problems), encoding="utf-8")
+    _emit([_result_row(r) for r in results], args.format, lines)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _history(args: argparse.Namespace) -> int:
+    with open_store(args.db) as store:
+        uploads = history(store)
+    rows = [asdict(u) for u in uploads]
+    lines = [
+        f"{u.upload_id:>5}  {u.uploaded_at:%Y-%m-%d %H:%M}  {u.kind:<10} {u.rows:>8,} rows  "
+        f"{','.join(u.partnerships):<24} {','.join(u.periods):<14} {u.file_name}"
+        f"{'  (demo)' if u.is_demo else ''}{'  WITHDRAWN ' + f'{u.withdrawn_at:%Y-%m-%d %H:%M}' if u.withdrawn_at else ''}"
+        for u in uploads
+    ] or ["No uploads yet."]
+    _emit(rows, args.format, lines)
+    return 0
+
+
+def _withdraw(args: argparse.Namespace) -> int:
+    with open_store(args.db) as store:
+        try:
+            upload = withdraw_upload(store, upload_id=args.upload_id, user=config.current_user(),
+                                     on_change=refresh_results)
+        except UploadNotFound as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    _emit([asdict(upload)], args.format,
+          [f"Withdrew upload {upload.upload_id} ({upload.file_name}); the state before it is restored."])
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from loaders.demo import load_demo
+
+    out_dir = Path(args.out_dir) if args.out_dir else Path(tempfile.mkdtemp(prefix="kpi-demo-"))
+    with open_store(args.db) as store:
+        results = load_demo(store, out_dir=out_dir, scale=args.scale, seed=args.seed,
+                            measure_ids=measure_ids(), on_change=refresh_results)
+    lines = [r.message for r in results] + [f"Demo extracts written to {out_dir}."]
+    _emit([_result_row(r) for r in results], args.format, lines)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = {"load": _load, "history": _history, "withdraw": _withdraw, "demo": _demo}[args.command]
+    try:
+        return handler(args)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Settings read from the environment, with the defaults a new user needs.
+
+Every setting is listed in SETTINGS so that the README can document each one (a test checks).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+CODES_DIR = DATA_DIR / "codes"
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    meaning: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("KPI_DB", "data/dashboard.duckdb", "the DuckDB database file"),
+    Setting("KPI_MAX_UPLOAD_MB", "200", "the largest file accepted for upload, in megabytes"),
+    Setting(
+        "KPI_CLIENT_KEY_FILE",
+        "the database path with the suffix .key",
+        "the secret key used to replace client identifiers by a keyed hash; created on first use",
+    ),
+    Setting("KPI_TARGETS", "data/targets.toml", "the targets file the dashboard measures against"),
+    Setting("KPI_USER", "the operating-system user", "who the command line records as the uploader"),
+)
+
+
+def database_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The database file: ``--db`` when given, else ``KPI_DB``, else ``data/dashboard.duckdb``."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("KPI_DB")
+    return Path(env) if env else DATA_DIR / "dashboard.duckdb"
+
+
+def max_upload_bytes() -> int:
+    """The upload size limit in bytes (``KPI_MAX_UPLOAD_MB``, default 200 MB)."""
+    try:
+        megabytes = float(os.environ.get("KPI_MAX_UPLOAD_MB", "200"))
+    except ValueError:
+        megabytes = 200.0
+    return int(megabytes * 1024 * 1024)
+
+
+def client_key_path(db_path: Path) -> Path:
+    env = os.environ.get("KPI_CLIENT_KEY_FILE")
+    return Path(env) if env else db_path.with_suffix(".key")
+
+
+def current_user() -> str | None:
+    """Who the command line records as the uploader."""
+    return os.environ.get("KPI_USER") or os.environ.get("USER") or None

@@ -1,0 +1,48 @@
+"""What is wrong with a file, in words a commissioner can act on."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file.
+
+    ``row`` is the row number as a spreadsheet shows it (the header is row 1); None when the
+    problem is with the file as a whole.
+    """
+
+    row: int | None
+    column: str
+    value: str
+    reason: str
+
+
+class FileRejected(Exception):
+    """The file cannot be loaded; ``problems`` lists every reason found."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(
+            sorted(problems, key=lambda p: (p.row if p.row is not None else -1, p.column, p.reason))
+        )
+        first = self.problems[0].reason if self.problems else "rejected"
+        super().__init__(f"{len(self.problems)} problem(s); first: {first}")
+
+
+def problems_csv(problems: Iterable[Problem]) -> str:
+    """The problems as CSV text (row, column, value, reason), for download."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["row", "column", "value", "reason"])
+    for p in problems:
+        writer.writerow(["" if p.row is None else p.row, p.column, _inert(p.value), p.reason])
+    return out.getvalue()
+
+
+def _inert(value: str) -> str:
+    """Stop a spreadsheet from running a value that looks like a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

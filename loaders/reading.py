@@ -1,0 +1,271 @@
+"""Turn the bytes of an uploaded file into a table of text cells, or say why not.
+
+This step knows about encodings, delimiters, quoting and headers; it knows nothing about
+what the values mean (that is ``validation``). Row numbers are those a spreadsheet shows:
+the header is row 1 (or lower, when title lines stand above it), and a quoted value with a
+line break inside still counts as one row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from loaders import config
+from loaders.extracts import EXTRACTS, ExtractSpec
+from loaders.problems import FileRejected, Problem
+
+ROW = "__row"
+_HEADER_SCAN_LINES = 30
+_SAVE_AS_UTF8 = "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited)' and upload that file."
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """The cells of one file, all as text, with the spreadsheet row of each record."""
+
+    spec: ExtractSpec
+    table: pa.Table  # ROW plus every spec column found in the header, as strings
+    header_row: int
+    encoding: str
+    warnings: tuple[str, ...]
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The file's text and the name of its encoding, or a rejection saying how to fix it."""
+    limit = config.max_upload_bytes()
+    if len(data) > limit:
+        raise FileRejected([Problem(None, "", "", (
+            f"The file is {_size(len(data))}, larger than the limit of {_size(limit)}. "
+            "Split it by partnership or quarter, or ask the administrator to raise KPI_MAX_UPLOAD_MB."
+        ))])
+    if not data.strip():
+        raise FileRejected([Problem(None, "", "", "The file is empty.")])
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileRejected([Problem(None, "", "", "The file is saved as UTF-16 ('Unicode text'). " + _SAVE_AS_UTF8)])
+    if b"\x00" in data:
+        raise FileRejected([Problem(None, "", "", (
+            "This is not a CSV text file (it contains binary data, e.g. a spreadsheet or an image). "
+            + _SAVE_AS_UTF8
+        ))])
+    if data.startswith(b"\xef\xbb\xbf"):
+        body, name = data[3:], "UTF-8 with BOM"
+    else:
+        body, name = data, "UTF-8"
+    try:
+        return body.decode("utf-8"), name
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError as exc:
+        raise FileRejected([Problem(None, "", "", (
+            f"The file is neither UTF-8 nor Windows-1252 text (byte 0x{data[exc.start]:02x} at position "
+            f"{exc.start}). " + _SAVE_AS_UTF8
+        ))]) from exc
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.1f} KB" if n < 1048576 else f"{n / 1048576:.1f} MB"
+
+
+def _first_lines(text: str, count: int) -> list[str]:
+    lines: list[str] = []
+    start = 0
+    while len(lines) < count and start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        lines.append(text[start:end].rstrip("\r"))
+        start = end + 1
+    return lines
+
+
+def _cells(line: str, delimiter: str = ",") -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return []
+
+
+def _norm(name: str) -> str:
+    return name.replace("\ufeff", "").strip().upper()
+
+
+_ALL_NAMES = {name for spec in EXTRACTS.values() for name in spec.names}
+
+
+def _detect_header(lines: list[str]) -> tuple[int, list[str]]:
+    """The index of the header line and its cells; the first line naming 3+ known columns."""
+    for index, line in enumerate(lines):
+        cells = [_norm(c) for c in _cells(line)]
+        if len(_ALL_NAMES.intersection(cells)) >= 3:
+            return index, cells
+    for delimiter, word in ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "vertical bars (|)")):
+        for line in lines:
+            if len(_ALL_NAMES.intersection(_norm(c) for c in _cells(line, delimiter))) >= 3:
+                raise FileRejected([Problem(1, "", "", (
+                    f"The values in this file are separated by {word}; the extracts use commas. "
+                    "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited)'."
+                ))])
+    raise FileRejected([Problem(None, "", "", (
+        "No header row was found: none of the first lines names the columns of a journeys, tops, "
+        "dip or indicators extract (e.g. DAT, AGNCY, CLIENTID, EPISODID, TRIAGED). Check that this "
+        "is the right file and that its first row holds the column names."
+    ))])
+
+
+def _choose_kind(cells: list[str], kind: str) -> ExtractSpec:
+    if kind != "auto":
+        if kind not in EXTRACTS:
+            raise ValueError(f"unknown extract kind {kind!r}")
+        return EXTRACTS[kind]
+    present = set(cells)
+
+    def score(spec: ExtractSpec) -> tuple[int, int]:
+        return (len(present.intersection(spec.required_names)), len(present.intersection(spec.names)))
+
+    return max(EXTRACTS.values(), key=score)
+
+
+def parse(data: bytes, *, kind: str = "auto") -> ParsedFile:
+    """Read the file's bytes into text cells, rejecting it with every structural problem."""
+    text, encoding = decode(data)
+    lines = _first_lines(text, _HEADER_SCAN_LINES)
+    header_index, cells = _detect_header(lines)
+    spec = _choose_kind(cells, kind)
+    header_row = header_index + 1
+    warnings: list[str] = []
+    if encoding == "Windows-1252":
+        warnings.append("The file was read as Windows-1252 (Excel 'ANSI'); saving as CSV UTF-8 is safer.")
+    if header_index:
+        warnings.append(f"The {header_index} line(s) above the header (row {header_row}) were skipped.")
+
+    problems: list[Problem] = []
+    positions: dict[str, list[int]] = {}
+    for pos, name in enumerate(cells):
+        if name:
+            positions.setdefault(name, []).append(pos)
+    for name, where in positions.items():
+        if len(where) > 1:
+            numbers = [str(p + 1) for p in where]
+            cols = ", ".join(numbers[:-1]) + " and " + numbers[-1]
+            problems.append(Problem(header_row, name, name, f"The column {name} appears more than once in the header (columns {cols})."))
+    for name in spec.required_names:
+        if name not in positions:
+            problems.append(Problem(header_row, name, "", (
+                f"The required column {name} is missing from the header of this {spec.kind} file."
+            )))
+    unknown = [n for n in positions if n not in spec.names]
+    if unknown:
+        warnings.append(f"Columns not part of the {spec.kind} extract were ignored: {', '.join(unknown)}.")
+    if problems:
+        raise FileRejected(problems)
+
+    # Column names for the parser: the spec name where known, a placeholder elsewhere.
+    names = [n if n in spec.names else f"__ignored_{i}" for i, n in enumerate(cells)]
+    keep = [n for n in names if n in spec.names]
+    body = _body_after(text, header_index)
+    table = _parse_fast(body, names, keep)
+    if table is None:
+        table = _parse_exact(body, names, keep, header_row)
+    else:
+        rows = pa.array(range(header_row + 1, header_row + 1 + table.num_rows), type=pa.int32())
+        table = table.add_column(0, ROW, rows)
+    table = _drop_empty_rows(table, keep)
+    if table.num_rows == 0:
+        raise FileRejected([Problem(None, "", "", "The file has a header but no data rows.")])
+    return ParsedFile(spec, table, header_row, encoding, tuple(warnings))
+
+
+def _body_after(text: str, header_index: int) -> str:
+    """The text from the header line on."""
+    start = 0
+    for _ in range(header_index):
+        start = text.find("\n", start) + 1
+    return text[start:]
+
+
+_INTERIOR_BLANK = re.compile(r"\n[ \t\r]*\n(?=[^\r\n]*\S)")
+
+
+def _parse_fast(body: str, names: list[str], keep: list[str]) -> pa.Table | None:
+    """Arrow's multi-threaded parser; None when row numbers could come out wrong."""
+    if _INTERIOR_BLANK.search(body):
+        return None
+    bad: list[int] = []
+
+    def on_invalid(_row: object) -> str:
+        bad.append(1)
+        return "skip"
+
+    table = pacsv.read_csv(
+        io.BytesIO(body.encode("utf-8")),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
+        parse_options=pacsv.ParseOptions(
+            newlines_in_values=True, ignore_empty_lines=True, invalid_row_handler=on_invalid
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            include_columns=keep,
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return None if bad else table
+
+
+def _parse_exact(body: str, names: list[str], keep: list[str], header_row: int) -> pa.Table:
+    """The careful path: exact spreadsheet rows for every structural problem."""
+    csv.field_size_limit(1 << 30)
+    reader = csv.reader(io.StringIO(body, newline=""))
+    next(reader, None)
+    width = len(names)
+    index = [names.index(n) for n in keep]
+    columns: list[list[str]] = [[] for _ in keep]
+    rows: list[int] = []
+    problems: list[Problem] = []
+    row = header_row
+    try:
+        for record in reader:
+            row += 1
+            if not record or all(not c.strip() for c in record):
+                continue
+            if len(record) != width:
+                hint = ("a value may hold an unquoted comma" if len(record) > width
+                        else "a quote mark (\") may be unclosed, or values are missing")
+                problems.append(Problem(row, "", _preview(record), (
+                    f"This row has {len(record)} values but the header has {width} columns; {hint}."
+                )))
+                continue
+            rows.append(row)
+            for out, i in zip(columns, index, strict=True):
+                out.append(record[i])
+    except csv.Error as exc:
+        problems.append(Problem(row + 1, "", "", f"The file's quoting is broken here: {exc}."))
+    if problems:
+        raise FileRejected(problems)
+    arrays = [pa.array(rows, type=pa.int32())] + [pa.array(c, type=pa.string()) for c in columns]
+    return pa.Table.from_arrays(arrays, names=[ROW, *keep])
+
+
+def _preview(record: list[str]) -> str:
+    text = ",".join(record)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _drop_empty_rows(table: pa.Table, keep: list[str]) -> pa.Table:
+    """Excel's all-empty rows (",,,,") carry nothing; drop them, keeping row numbers."""
+    if not keep or table.num_rows == 0:
+        return table
+    any_value = None
+    for name in keep:
+        filled = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(table[name])), 0)
+        any_value = filled if any_value is None else pc.or_(any_value, filled)
+    return table.filter(any_value)
