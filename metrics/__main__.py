@@ -1,0 +1,157 @@
+"""The metrics command line: list, scorecard, series, exceptions, funnel (see README).
+
+Exit status: 0 success; 1 the request could not be met (e.g. a bad targets file); 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from typing import Any
+
+import pandas as pd
+
+from loaders.periods import PeriodError, Quarter
+from loaders.store import StoreError, open_store
+from metrics import reports
+from metrics.registry import BREAKDOWNS, MEASURES
+from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS, TargetsError, load_targets
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _quarter(text: str) -> Quarter:
+    try:
+        return Quarter.parse(text)
+    except PeriodError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m metrics", description="The measures, computed from the loaded extracts.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="database file (default: $KPI_DB or data/dashboard.duckdb)")
+    common.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    common.add_argument("--targets", help="targets file (default: $KPI_TARGETS or data/targets.toml)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("list", parents=[common], help="the measures: id, name, unit, polarity")
+    card = sub.add_parser("scorecard", parents=[common], help="every measure for one partnership and quarter")
+    card.add_argument("--area", required=True)
+    card.add_argument("--period", required=True, type=_quarter)
+    card.add_argument("--breakdown", choices=BREAKDOWNS)
+    ser = sub.add_parser("series", parents=[common], help="one measure over time, with SPC")
+    ser.add_argument("--kpi", required=True)
+    ser.add_argument("--area", required=True)
+    ser.add_argument("--from", dest="start", type=_quarter)
+    ser.add_argument("--to", dest="end", type=_quarter)
+    ser.add_argument("--breakdown", choices=BREAKDOWNS)
+    exc = sub.add_parser("exceptions", parents=[common], help="everything red or amber for a quarter")
+    exc.add_argument("--period", required=True, type=_quarter)
+    exc.add_argument("--area")
+    fun = sub.add_parser("funnel", parents=[common], help="compare partnerships, providers or teams")
+    fun.add_argument("--kpi", required=True)
+    fun.add_argument("--period", required=True, type=_quarter)
+    fun.add_argument("--area")
+    fun.add_argument("--breakdown", choices=("provider", "team"), default="provider")
+    return parser
+
+
+def _clean(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    return value
+
+
+def _records(frame: pd.DataFrame, fields: list[str]) -> list[dict[str, Any]]:
+    return [{f: _clean(v) for f, v in zip(fields, row, strict=True)}
+            for row in frame.reindex(columns=fields).itertuples(index=False)]
+
+
+def _show(value: Any, unit: str) -> str:
+    if value is None:
+        return "no data"
+    if unit == "proportion":
+        return f"{value:.1%}"
+    if unit == "rate":
+        return f"{value:.2f}"
+    return f"{value:,.0f}"
+
+
+def _emit(records: list[dict[str, Any]], fields: list[str], fmt: str, text: list[str]) -> None:
+    if fmt == "json":
+        print(json.dumps(records, default=str))
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for r in records:
+            writer.writerow({k: ("" if v is None else ("true" if v is True else "false" if v is False else v))
+                             for k, v in r.items()})
+    else:
+        print("\n".join(text))
+
+
+def _text_rows(records: list[dict[str, Any]]) -> list[str]:
+    units = {m.id: m.unit for m in MEASURES}
+    lines = []
+    for r in records:
+        unit = units.get(r["kpi"], "count")
+        group = f" [{r['breakdown']}: {r['group']}]" if r.get("breakdown") else ""
+        target = f"target {_show(r['target'], unit)}" if r.get("target") is not None else "no target"
+        mark = " (provisional)" if r.get("provisional") else ""
+        lines.append(
+            f"{STATUS_SYMBOLS[r['status']]} {STATUS_WORDS[r['status']]:<17} {r['area']} {r['period']} "
+            f"{r['name']}{group}: {_show(r['value'], unit)}{mark}; {target}"
+            + (f"; {r['needed']:.0f} more case(s) needed" if r.get("needed") else "")
+        )
+    return lines or ["No figures for that selection."]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "list":
+        fields = ["id", "name", "unit", "polarity", "family", "source", "definition"]
+        records = [{f: getattr(m, f) for f in fields} for m in MEASURES]
+        _emit(records, fields, args.format,
+              [f"{m.id:<26} {m.unit:<10} {m.polarity:<8} {m.name}" for m in MEASURES])
+        return 0
+    try:
+        targets = load_targets(args.targets)
+        with open_store(args.db, read_only=True) as store:
+            if args.command == "scorecard":
+                frame = reports.scorecard(store, area=args.area, period=args.period, targets=targets,
+                                          breakdown=args.breakdown)
+                fields = reports.FIELDS
+            elif args.command == "series":
+                frame = reports.series(store, kpi=args.kpi, area=args.area, targets=targets, start=args.start,
+                                       end=args.end, breakdown=args.breakdown)
+                fields = reports.FIELDS + reports.SPC_FIELDS
+            elif args.command == "exceptions":
+                frame = reports.exceptions(store, period=args.period, targets=targets, area=args.area)
+                fields = reports.FIELDS
+            else:
+                frame = reports.funnel(store, kpi=args.kpi, period=args.period, targets=targets, area=args.area,
+                                       breakdown=args.breakdown)
+                fields = reports.FIELDS + reports.FUNNEL_FIELDS
+    except (TargetsError, StoreError, reports.NoSuchIndicator, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    records = _records(frame, fields)
+    _emit(records, fields, args.format, _text_rows(records))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
