@@ -1039,14 +1039,21 @@ def load_demo(
     Every file goes through the same checks as a user's upload, with its kind and quarter
     stated. ``measure_ids`` are the dashboard's measure ids: the England benchmark rows use
     them without an indicator name, as published files do. Returns one result per file; a
-    rejected file does not stop the others.
+    rejected file does not stop the others. ``on_change`` runs once, after the last file, for
+    every partnership loaded: recomputing after each of the 61 files would only redo the same work.
     """
     from loaders.load import load_file  # the loader is needed only here, not to write files
 
     files = write_demo_extracts(Path(out_dir), scale=scale, seed=DEFAULT_SEED if seed is None else seed)
     ids = tuple(measure_ids)
-    return [
+    results = [
         load_file(store, data=f.path.read_bytes(), file_name=f.path.name, kind=f.kind, period=f.period,
-                  is_demo=True, measure_ids=ids, on_change=on_change)
+                  is_demo=True, measure_ids=ids)
         for f in files
     ]
+    touched = tuple(sorted({p for r in results if r.status == "loaded" and r.kind != "indicators"
+                            for p in r.partnerships}))
+    if on_change is not None and touched:
+        with store.transaction():
+            on_change(store, touched)
+    return results

@@ -147,3 +147,9 @@ def parse_indicator_period(text: str) -> IndicatorPeriod:
         f"'{raw}' is not a period; write a quarter (2024-25 Q3), a financial year (2024-25), "
         "a month (2024-11) or a rolling year (12m to 2024-12-31)"
     )
+
+
+def recent_quarter_labels(*, today: date | None = None, count: int = 24) -> list[str]:
+    """The labels of the latest ``count`` quarters up to today's, newest first (for choosers)."""
+    latest = Quarter.containing(today or date.today())
+    return [latest.shift(-i).label for i in range(count)]

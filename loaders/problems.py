@@ -7,6 +7,8 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -46,3 +48,11 @@ def problems_csv(problems: Iterable[Problem]) -> str:
 def _inert(value: str) -> str:
     """Stop a spreadsheet from running a value that looks like a formula."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
+    """The problems as a table for people: row, column, value, reason."""
+    return pd.DataFrame(
+        [("" if p.row is None else str(p.row), p.column, p.value, p.reason) for p in problems],
+        columns=["row", "column", "value", "reason"],
+    )

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import re
 import secrets
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -64,6 +65,9 @@ class Store:
         self.path = path
         self.read_only = read_only
         self._key: bytes | None = None
+        # The dashboard shares one connection between sessions (threads); DuckDB connections
+        # are not safe for concurrent use, so every statement and transaction takes this lock.
+        self._lock = threading.RLock()
 
     # -- life cycle -------------------------------------------------------------------
     def close(self) -> None:
@@ -78,13 +82,15 @@ class Store:
     # -- queries ------------------------------------------------------------------------
     def df(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
         """Run a query and return its rows as a pandas DataFrame."""
-        return self._con.execute(sql, params or []).df()
+        with self._lock:
+            return self._con.execute(sql, params or []).df()
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        return self._con.execute(sql, params or []).fetchall()
+        with self._lock:
+            return self._con.execute(sql, params or []).fetchall()
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple[Any, ...] | None:
-        rows = self._con.execute(sql, params or []).fetchall()
+        rows = self.rows(sql, params)
         return rows[0] if rows else None
 
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
@@ -92,29 +98,33 @@ class Store:
         return row[0] if row else None
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
-        self._con.execute(sql, params or []).fetchall()
+        self.rows(sql, params)
 
     def arrow(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
-        return self._con.sql(sql, params=params or None).to_arrow_table()
+        with self._lock:
+            return self._con.sql(sql, params=params or None).to_arrow_table()
 
     def register(self, name: str, table: Any) -> None:
         """Make an Arrow table or DataFrame queryable by ``name`` on this connection."""
-        self._con.register(name, table)
+        with self._lock:
+            self._con.register(name, table)
 
     def unregister(self, name: str) -> None:
-        self._con.unregister(name)
+        with self._lock:
+            self._con.unregister(name)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """All or nothing: every statement inside lands together, or none does."""
-        self._con.execute("BEGIN TRANSACTION")
-        try:
-            yield self
-        except BaseException:
-            self._con.execute("ROLLBACK")
-            raise
-        else:
-            self._con.execute("COMMIT")
+        with self._lock:
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                yield self
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            else:
+                self._con.execute("COMMIT")
 
     # -- privacy --------------------------------------------------------------------------
     def client_key(self) -> bytes:

@@ -10,6 +10,7 @@ show the same numbers.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -272,3 +273,191 @@ def quarters(store: Store, *, area: str) -> list[Quarter]:
     """The quarters with results for a partnership, oldest first."""
     return [Quarter.parse(r[0]) for r in store.rows(
         "SELECT DISTINCT period FROM results WHERE area = ? ORDER BY period", [area])]
+
+
+def recent_values(store: Store, *, area: str, period: Quarter, quarters: int = 8) -> dict[str, list[float | None]]:
+    """Each measure's whole-partnership values over the last ``quarters`` quarters to ``period``,
+    oldest first, for the scorecard's small trend lines."""
+    labels = [period.shift(-i).label for i in range(quarters - 1, -1, -1)]
+    rows = store.rows(
+        "SELECT kpi, period, value FROM results WHERE area = ? AND breakdown = '' AND period IN (SELECT unnest(?))",
+        [area, labels],
+    )
+    found: dict[str, dict[str, float | None]] = {}
+    for kpi, label, value in rows:
+        found.setdefault(kpi, {})[label] = value
+    return {kpi: [values.get(label) for label in labels] for kpi, values in found.items()}
+
+
+def measure_frame(store: Store, *, area: str, period: Quarter, targets: TargetSet, breakdown: str,
+                  kpi: str) -> pd.DataFrame:
+    """One measure for every group of a breakdown (e.g. each ethnic group), for one quarter."""
+    rows = _results(store, "area = ? AND period = ? AND breakdown = ? AND kpi = ?",
+                    [area, period.label, breakdown, kpi])
+    rows = _finish(store, rows, targets=targets, comparator=ENGLAND)
+    return rows.sort_values("group").reset_index(drop=True)
+
+
+def monthly(store: Store, *, area: str, kpi: str) -> pd.DataFrame:
+    """A criminal-justice measure month by month (breakdown 'month'), for the whole partnership."""
+    rows = _results(store, "area = ? AND kpi = ? AND breakdown = 'month'", [area, kpi])
+    rows["month"] = rows["group"]
+    rows["group"] = ""
+    return rows.sort_values("month").reset_index(drop=True)
+
+
+def status_counts(card: pd.DataFrame) -> dict[str, int]:
+    """How many measures are off, near and on target, and without one, with their symbols."""
+    from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS
+
+    counts = card["status"].value_counts() if not card.empty else pd.Series(dtype=int)
+    return {f"{STATUS_SYMBOLS[s]} {STATUS_WORDS[s]}": int(counts.get(s, 0)) for s in ("red", "amber", "green", "grey")}
+
+
+def figures_csv(frame: pd.DataFrame) -> bytes:
+    """A table of figures as CSV bytes with the command line's field names (aggregates only:
+    results hold no client identifiers)."""
+    columns = [c for c in FIELDS + SPC_FIELDS + FUNNEL_FIELDS if c in frame.columns]
+    return frame[columns].to_csv(index=False).encode("utf-8")
+
+
+SPC_MEANINGS = {
+    "special cause improvement": "the latest quarter is a real improvement, beyond what normal variation explains",
+    "special cause concern": "the latest quarter is a real deterioration, beyond what normal variation explains",
+    "special cause neutral high": "the latest quarter is unusually high (neither better nor worse for this measure)",
+    "special cause neutral low": "the latest quarter is unusually low (neither better nor worse for this measure)",
+    "common cause": "the latest quarter is within normal variation: no significant change",
+    "consistent pass": "the target lies beyond the process limits on the good side: it will be met consistently "
+                       "if nothing changes",
+    "consistent fail": "the target lies beyond the process limits on the bad side: it will not be met unless the "
+                       "process changes",
+    "hit and miss": "the target lies within the process limits: it will be met in some quarters and missed in "
+                    "others by chance",
+}
+
+
+@dataclass(frozen=True)
+class LatestReading:
+    """The figures and plain-English reading of a series at the chosen quarter."""
+
+    period: str
+    value_text: str
+    change_text: str | None
+    delta_color: str
+    target_text: str
+    gap_text: str
+    needed_text: str
+    reading: str
+    spc_reading: str
+
+
+def describe_latest(data: pd.DataFrame, *, period: Quarter) -> LatestReading:
+    """Read a series (from :func:`series`) at ``period`` (or its latest quarter) in words."""
+    from metrics.targets import STATUS_WORDS
+
+    rows = data[data["period"] <= period.label]
+    if rows.empty:
+        rows = data
+    row = rows.iloc[-1]
+    before = rows.iloc[-2] if len(rows) > 1 else None
+    try:
+        m = measure(row["kpi"])
+        fmt, unit = m.format, m.unit
+        polarity = m.polarity
+    except UnknownMeasure:
+        def fmt(v, *, signed=False):  # noqa: ANN001, ANN202 - uploaded indicators: shown as given
+            return "no data" if v is None or v != v else (f"{v:+,.2f}" if signed else f"{v:,.2f}")
+        unit, polarity = "count", "neutral"
+    value = _float(row["value"])
+    change = None
+    if before is not None and value is not None and _float(before["value"]) is not None:
+        change = fmt(value - _float(before["value"]), signed=True)
+    target = _float(row.get("target"))
+    gap = _float(row.get("gap"))
+    needed = _float(row.get("needed"))
+    status = row.get("status", "grey")
+    provisional = " (provisional)" if bool(row.get("provisional")) else ""
+    if target is None:
+        reading = f"**{fmt(value)}**{provisional} in the 12 months to {row['window_end']}; there is no target."
+    else:
+        cases = ""
+        if needed:
+            what = "more" if polarity != "down" else "fewer"
+            cases = f" Meeting it takes {needed:,.0f} {what} case(s)" + (
+                f" at the current denominator of {row['denominator']:,.0f}." if unit != "count" else ".")
+        reading = (f"**{STATUS_WORDS[status]}**: {fmt(value)}{provisional} against a target of {fmt(target)} in the "
+                   f"12 months to {row['window_end']}.{cases}")
+    variation, assurance = row.get("spc_variation", ""), row.get("spc_assurance", "")
+    spc_reading = f"**Variation: {variation}.** {SPC_MEANINGS.get(variation, '').capitalize()}."
+    if assurance:
+        spc_reading += f" **Assurance: {assurance}.** {SPC_MEANINGS[assurance].capitalize()}."
+    if bool(row.get("spc_provisional")):
+        spc_reading += " The limits are provisional: there are fewer than 12 quarters."
+    return LatestReading(
+        period=str(row["period"]), value_text=fmt(value) + provisional, change_text=change,
+        delta_color="normal" if polarity == "up" else "inverse" if polarity == "down" else "off",
+        target_text=fmt(target) if target is not None else "none",
+        gap_text=fmt(gap, signed=True) if gap is not None else "–",
+        needed_text=f"{needed:,.0f}" if needed is not None else "–", reading=reading, spc_reading=spc_reading,
+    )
+
+
+def _float(v: object) -> float | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f
+
+
+@dataclass(frozen=True)
+class Headline:
+    value_text: str
+    caption: str
+
+
+def headline(card: pd.DataFrame, *, kpi: str) -> Headline:
+    """One measure's value from a scorecard, and a line on its target and benchmark."""
+    from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS
+
+    m = measure(kpi)
+    rows = card[card["kpi"] == kpi]
+    if rows.empty:
+        return Headline("no data", "No figure for this quarter.")
+    row = rows.iloc[0]
+    value = _float(row["value"])
+    parts = []
+    if _float(row["target"]) is not None:
+        parts.append(f"{STATUS_SYMBOLS[row['status']]} {STATUS_WORDS[row['status']]}: target {row['target_text']}")
+    if _float(row["benchmark"]) is not None:
+        parts.append(f"benchmark {m.format(_float(row['benchmark']))} ({row['benchmark_comparison']})")
+    if _float(row["denominator"]) is not None:
+        parts.append(f"{_float(row['numerator']):,.0f} of {_float(row['denominator']):,.0f}")
+    return Headline(m.format(value), "; ".join(parts) or "No target.")
+
+
+_MISSING_SQL = """
+SELECT field, missing, total, missing / nullif(total, 0) AS share FROM (
+    SELECT count(*) AS total,
+           count(*) FILTER (WHERE sex = '9') AS "Sex (SEX)",
+           count(*) FILTER (WHERE ethnic = 'Z') AS "Ethnicity (ETHNIC)",
+           count(*) FILTER (WHERE prntstat IS NULL) AS "Parental status (PRNTSTAT)",
+           count(*) FILTER (WHERE refld IS NULL) AS "Referral date (REFLD)",
+           count(*) FILTER (WHERE drug1 IS NULL) AS "Primary drug (DRUG1)",
+           count(*) FILTER (WHERE injstat IS NULL) AS "Injecting status (INJSTAT)"
+    FROM current_journeys
+    WHERE dat = $area AND triaged <= $end AND (disd IS NULL OR disd >= $start)
+) UNPIVOT (missing FOR field IN (COLUMNS(* EXCLUDE total)))
+ORDER BY missing DESC, field
+"""
+
+
+def missing_fields(store: Store, *, area: str, period: Quarter) -> pd.DataFrame:
+    """For journeys in treatment in the window, how often each data-quality field is missing."""
+    from metrics.periods import window
+
+    w = window(period)
+    frame = store.df(_MISSING_SQL, {"area": area, "start": w.start, "end": w.end})
+    return frame.rename(columns={"field": "field", "missing": "journeys missing it", "total": "journeys"})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.load import UploadNotFound, history, load_file, withdraw_upload
+from loaders.load import UploadNotFound, history, withdraw_upload
 from loaders.periods import Quarter, parse_indicator_period
 from loaders.store import Store, open_store, schema_version_expected
 from tests.conftest import JOURNEY_HEADER, SAMPLES, csv_text, load_text

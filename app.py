@@ -1,0 +1,33 @@
+"""The dashboard's router: page config, navigation and the shared sidebar selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from pages import state
+
+# A local icon: a page's Material icon would otherwise become the favicon, fetched from the internet.
+ICON = Path(__file__).with_name("data") / "favicon.png"
+
+st.set_page_config(page_title="Drug and alcohol treatment performance", page_icon=str(ICON), layout="wide")
+
+PAGES = {
+    "Performance": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/trajectories.py", title="Trajectories", icon=":material/show_chart:"),
+        st.Page("pages/providers.py", title="Providers and teams", icon=":material/apartment:"),
+        st.Page("pages/equality.py", title="Equality", icon=":material/diversity_3:"),
+        st.Page("pages/criminal_justice.py", title="Criminal justice", icon=":material/local_police:"),
+        st.Page("pages/quality.py", title="Data quality and TOPs", icon=":material/fact_check:"),
+    ],
+    "Data": [
+        st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:"),
+        st.Page("pages/about.py", title="About the measures", icon=":material/menu_book:"),
+    ],
+}
+
+navigation = st.navigation(PAGES)
+st.session_state["selection"] = state.sidebar()
+navigation.run()

@@ -1,0 +1,40 @@
+"""Criminal justice: testing on arrest, required assessments, and the route into treatment."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charts import display, figures
+from metrics import reports
+from metrics.registry import MEASURES, measure
+from pages import state
+
+selection = state.selection_or_stop()
+version, targets = state.data_version(), state.targets()
+source, demo = state.source_line(version), state.is_demo(version)
+st.title(f"Criminal justice: {selection.area_name}")
+st.caption(f"Drug Interventions Programme activity in custody, rolling 12 months to {selection.period.end:%d %B %Y}, "
+           "then month by month and by custody suite.")
+card = state.scorecard(version, selection.area, selection.period.label, selection.comparator, None, targets)
+dip = [m for m in MEASURES if m.family == "criminal_justice"]
+for col, m in zip(st.columns(len(dip)), dip, strict=True):
+    headline = reports.headline(card, kpi=m.id)
+    col.metric(m.name, headline.value_text, help=m.definition)
+    col.caption(headline.caption)
+
+kpi = st.selectbox("Measure", [m.id for m in dip], format_func=lambda i: measure(i).name)
+m = measure(kpi)
+st.plotly_chart(figures.monthly_figure(state.monthly(version, selection.area, kpi), measure=m,
+                                       area_name=selection.area_name, source=source, demo=demo), width="stretch", theme=None)
+by_suite = state.measure_frame(version, selection.area, selection.period.label, "suite", kpi, targets)
+st.plotly_chart(figures.breakdown_figure(by_suite, measure=m, period_label=selection.period.label,
+                                         area_name=selection.area_name, breakdown_label="Custody suite",
+                                         source=source, demo=demo), width="stretch", theme=None)
+st.dataframe(display.comparison_table(by_suite, measure=m), hide_index=True, width="stretch")
+st.download_button("Download by suite (CSV)", state.csv_bytes(by_suite), mime="text/csv",
+                   file_name=f"{kpi}-by-suite-{selection.area}.csv")
+
+st.subheader("Criminal-justice referrals into treatment")
+referrals = state.series(version, "cj_referrals", selection.area, selection.comparator, None, targets)
+st.plotly_chart(figures.trend_figure(referrals, measure=measure("cj_referrals"), area_name=selection.area_name,
+                                     source=source, demo=demo), width="stretch", theme=None)

@@ -1,0 +1,43 @@
+"""Equality: who is reached, and how outcomes vary by ethnic group, sex and age."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charts import display, figures
+from metrics import reports
+from metrics.registry import BREAKDOWN_LABELS, MEASURES, measure
+from pages import state
+
+selection = state.selection_or_stop()
+version, targets = state.data_version(), state.targets()
+st.title(f"Equality: {selection.area_name}")
+st.caption(f"Rolling 12 months to {selection.period.end:%d %B %Y}. The Home Office action plan asks for "
+           "'analysis of varying rates of client engagement, by race, gender and age'.")
+source, demo = state.source_line(version), state.is_demo(version)
+
+card = state.scorecard(version, selection.area, selection.period.label, selection.comparator, None, targets)
+cols = st.columns(2)
+for col, kpi in zip(cols, ("bme_share", "ethnic_minority_share"), strict=True):
+    headline = reports.headline(card, kpi=kpi)
+    col.metric(measure(kpi).name, headline.value_text, help=measure(kpi).definition)
+    col.caption(headline.caption)
+
+for kpi in ("bme_share", "ethnic_minority_share"):
+    data = state.series(version, kpi, selection.area, selection.comparator, None, targets)
+    st.plotly_chart(figures.trend_figure(data, measure=measure(kpi), area_name=selection.area_name,
+                                         source=source, demo=demo), width="stretch", theme=None)
+
+st.subheader("Every measure by group")
+left, right = st.columns([3, 2])
+ids = [m.id for m in MEASURES if {"ethnic_group", "sex", "age_band"} & set(m.breakdowns)]
+kpi = left.selectbox("Measure", ids, format_func=lambda i: measure(i).name)
+choices = [b for b in ("ethnic_group", "sex", "age_band") if b in measure(kpi).breakdowns]
+breakdown = right.radio("By", choices, format_func=BREAKDOWN_LABELS.get, horizontal=True)
+data = state.measure_frame(version, selection.area, selection.period.label, breakdown, kpi, targets)
+st.plotly_chart(figures.breakdown_figure(data, measure=measure(kpi), period_label=selection.period.label,
+                                         area_name=selection.area_name, breakdown_label=BREAKDOWN_LABELS[breakdown],
+                                         source=source, demo=demo), width="stretch", theme=None)
+st.dataframe(display.comparison_table(data, measure=measure(kpi)), hide_index=True, width="stretch")
+st.download_button("Download (CSV)", state.csv_bytes(data), mime="text/csv",
+                   file_name=f"{kpi}-by-{breakdown}-{selection.area}.csv")

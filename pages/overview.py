@@ -1,0 +1,44 @@
+"""Overview: are we on track, where not, and by how much."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charts import figures
+from pages import state
+
+selection = state.selection_or_stop()
+version, targets = state.data_version(), state.targets()
+st.title(f"{selection.area_name}: performance scorecard")
+st.caption(f"Rolling 12 months to {selection.period.end:%d %B %Y} ({selection.period}); compared with "
+           f"{selection.comparator_name}. Reds first. Select a row to see the measure's trajectory.")
+
+card = state.scorecard(version, selection.area, selection.period.label, selection.comparator, None, targets)
+if card.empty:
+    st.info(f"There are no figures for {selection.period}. Choose another quarter, or upload its extracts.")
+    st.stop()
+previous_quarter = state.scorecard(version, selection.area, selection.period.shift(-1).label,
+                                   selection.comparator, None, targets)
+previous_year = state.scorecard(version, selection.area, selection.period.shift(-4).label,
+                                selection.comparator, None, targets)
+counts = state.status_counts(card)
+cols = st.columns(4)
+for col, (status, count) in zip(cols, counts.items(), strict=True):
+    col.metric(status, count)
+
+table = figures.scorecard_table(card, previous_quarter=previous_quarter, previous_year=previous_year,
+                                trends=state.trends(version, selection.area, selection.period.label),
+                                comparator_name=selection.comparator_name)
+picked = st.dataframe(
+    figures.style_scorecard(table), hide_index=True, width="stretch", on_select="rerun",
+    selection_mode="single-row", key="scorecard",
+    column_config={"Trend": st.column_config.LineChartColumn("Trend (8 quarters)", width="small")},
+)
+if picked.selection.rows:
+    st.session_state["kpi"] = card.iloc[picked.selection.rows[0]]["kpi"]
+    st.switch_page("pages/trajectories.py")
+st.download_button("Download the scorecard (CSV)", state.csv_bytes(card), mime="text/csv",
+                   file_name=f"scorecard-{selection.area}-{selection.period.label.replace(' ', '-')}.csv")
+if card["provisional"].any():
+    st.caption("Provisional: successful-completion figures can still change until 6 months after the window "
+               "ends, because a client may re-present.")

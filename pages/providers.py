@@ -1,0 +1,41 @@
+"""Providers and teams: who differs from the rest by more than chance, and the exception report."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charts import display, figures
+from metrics.registry import MEASURES, measure
+from pages import state
+
+selection = state.selection_or_stop()
+version, targets = state.data_version(), state.targets()
+st.title(f"Providers and teams: {selection.area_name}")
+ids = [m.id for m in MEASURES if m.is_proportion and "provider" in m.breakdowns]
+left, right = st.columns([3, 1])
+kpi = left.selectbox("Measure", ids, format_func=lambda i: measure(i).name,
+                     index=ids.index(st.session_state["kpi"]) if st.session_state.get("kpi") in ids else 0)
+level = right.radio("Compare", ["provider", "team"], format_func=str.capitalize, horizontal=True)
+m = measure(kpi)
+st.caption(f"{m.definition} Rolling 12 months to {selection.period.end:%d %B %Y}. Points outside the funnel "
+           "differ from the partnership's pooled value by more than chance would explain.")
+
+data = state.funnel(version, kpi, selection.period.label, selection.area, level, targets)
+st.plotly_chart(figures.funnel_figure(data, measure=m, period_label=selection.period.label,
+                                      area_name=selection.area_name, level_label=level,
+                                      source=state.source_line(version), demo=state.is_demo(version)),
+                width="stretch", theme=None)
+st.dataframe(display.comparison_table(data, measure=m), hide_index=True, width="stretch")
+st.download_button("Download this comparison (CSV)", state.csv_bytes(data), mime="text/csv",
+                   file_name=f"funnel-{kpi}-{selection.area}-{level}.csv")
+
+st.subheader(f"Exception report, {selection.period}")
+st.caption("Every measure with a target that is off target (red) or near it (amber), for the partnership, each "
+           "provider and each team, as the joint commissioning group asks providers to report.")
+report = state.exceptions(version, selection.period.label, selection.area, targets)
+if report.empty:
+    st.success("Nothing is red or amber this quarter.")
+else:
+    st.dataframe(display.exception_table(report), hide_index=True, width="stretch")
+    st.download_button("Download the exception report (CSV)", state.csv_bytes(report), mime="text/csv",
+                       file_name=f"exceptions-{selection.area}-{selection.period.label.replace(' ', '-')}.csv")

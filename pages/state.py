@@ -1,0 +1,203 @@
+"""The one Streamlit-aware module: the shared connection, cached reads and the sidebar selection.
+
+Caches live only here. Every cached read is keyed by the data version (the latest upload
+or withdrawal), so an upload shows at once; `data_changed()` also clears them. Cached values
+are never mutated by the pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from charts import tables
+from loaders import config
+from loaders.extracts import ENGLAND
+from loaders.load import demo_loaded, history_frame
+from loaders.periods import Quarter
+from loaders.store import Store, open_store
+from metrics import reports
+from metrics.targets import TargetsError, TargetSet, load_targets, targets_path
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the user is looking at: a partnership, a quarter and a comparator."""
+
+    area: str
+    area_name: str
+    period: Quarter
+    comparator: str
+    comparator_name: str
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> Store:
+    return open_store(path)
+
+
+def store() -> Store:
+    return _store(str(config.database_path()))
+
+
+def data_version() -> str:
+    """Changes whenever an upload lands or is withdrawn."""
+    row = store().one("SELECT count(*), max(upload_id), count(withdrawn_at) FROM uploads")
+    return ":".join(str(v) for v in (row or ()))
+
+
+def data_changed() -> None:
+    """Forget every cached read after an upload or a withdrawal."""
+    st.cache_data.clear()
+
+
+@st.cache_data(show_spinner=False)
+def _targets(path: str, _version: float) -> TargetSet:
+    return load_targets(path)
+
+
+def targets() -> TargetSet:
+    """The targets in force: the user's chosen file, else KPI_TARGETS, else data/targets.toml."""
+    path = st.session_state.get("targets_path") or str(targets_path())
+    try:
+        mtime = Path(path).stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    try:
+        return _targets(path, mtime)
+    except TargetsError as exc:
+        st.error(str(exc))
+        return TargetSet(())
+
+
+@st.cache_data(show_spinner=False)
+def areas(version: str) -> pd.DataFrame:
+    return reports.areas(store())
+
+
+@st.cache_data(show_spinner=False)
+def comparators(version: str) -> pd.DataFrame:
+    return reports.comparators(store())
+
+
+@st.cache_data(show_spinner=False)
+def quarters(version: str, area: str) -> list[str]:
+    return [q.label for q in reports.quarters(store(), area=area)]
+
+
+@st.cache_data(show_spinner=False)
+def is_demo(version: str) -> bool:
+    return demo_loaded(store())
+
+
+@st.cache_data(show_spinner=False)
+def uploads(version: str) -> pd.DataFrame:
+    return history_frame(store())
+
+
+def sidebar() -> Selection | None:
+    """The shared selection, drawn in the sidebar; None when there is no data yet."""
+    version = data_version()
+    if is_demo(version):
+        st.sidebar.warning("**Demo data.** The figures shown are synthetic, not real clients.", icon=":material/warning:")
+    choices = areas(version)
+    if choices.empty:
+        st.sidebar.info("No data yet: upload extracts on the Upload page.")
+        return None
+    names = dict(zip(choices["area"], choices["name"], strict=True))
+    area = st.sidebar.selectbox("Partnership", list(names), format_func=lambda a: f"{names[a]} ({a})",
+                                key="area")
+    labels = quarters(version, area)
+    if not labels:
+        return None
+    period = st.sidebar.selectbox("Quarter (rolling 12 months to its end)", labels[::-1], key="period")
+    comp = comparators(version)
+    comp = comp[comp["area"] != area]
+    comp_names = dict(zip(comp["area"], comp["name"], strict=True)) or {ENGLAND: "England"}
+    comparator = st.sidebar.selectbox("Compare with", list(comp_names), format_func=lambda a: comp_names[a],
+                                      key="comparator")
+    st.sidebar.caption(f"Targets: {st.session_state.get('targets_path') or targets_path()}")
+    return Selection(area, names[area], Quarter.parse(period), comparator, comp_names[comparator])
+
+
+def source_line(version: str) -> str:
+    """Where the figures come from, for every chart's source line."""
+    if is_demo(version):
+        return "Source: synthetic demo data, not real figures"
+    up = uploads(version)
+    active = up[up["status"] == "active"] if not up.empty else up
+    if active.empty:
+        return "Source: no uploads"
+    latest = pd.to_datetime(active["when"]).max()
+    return f"Source: NDTMS-style extracts, {len(active)} uploads, latest {latest:%d %b %Y}"
+
+
+@st.cache_data(show_spinner=False)
+def scorecard(version: str, area: str, period: str, comparator: str, breakdown: str | None,
+              targets: TargetSet) -> pd.DataFrame:
+    return reports.scorecard(store(), area=area, period=Quarter.parse(period), targets=targets,
+                             breakdown=breakdown, comparator=comparator)
+
+
+@st.cache_data(show_spinner=False)
+def series(version: str, kpi: str, area: str, comparator: str, breakdown: str | None,
+           targets: TargetSet) -> pd.DataFrame:
+    return reports.series(store(), kpi=kpi, area=area, targets=targets, breakdown=breakdown,
+                          comparator=comparator)
+
+
+@st.cache_data(show_spinner=False)
+def funnel(version: str, kpi: str, period: str, area: str | None, breakdown: str, targets: TargetSet) -> pd.DataFrame:
+    return reports.funnel(store(), kpi=kpi, period=Quarter.parse(period), targets=targets, area=area,
+                          breakdown=breakdown)
+
+
+@st.cache_data(show_spinner=False)
+def exceptions(version: str, period: str, area: str | None, targets: TargetSet) -> pd.DataFrame:
+    return reports.exceptions(store(), period=Quarter.parse(period), targets=targets, area=area)
+
+
+def selection_or_stop() -> Selection:
+    """The sidebar selection; with no data yet, an empty state that points to the Upload page."""
+    selection = st.session_state.get("selection")
+    if selection is None:
+        st.title("No data yet")
+        st.info("There is nothing to show until extracts are loaded. Upload your quarterly NDTMS extracts on "
+                "the Upload page (or run `make run` on a new machine to load the synthetic demo data).")
+        st.page_link("pages/upload.py", label="Go to the Upload page", icon=":material/upload_file:")
+        st.stop()
+    return selection
+
+
+@st.cache_data(show_spinner=False)
+def trends(version: str, area: str, period: str) -> dict[str, list[float | None]]:
+    """Each measure's small trend line: its last 8 quarters."""
+    return reports.recent_values(store(), area=area, period=Quarter.parse(period))
+
+
+def status_counts(card: pd.DataFrame) -> dict[str, int]:
+    return reports.status_counts(card)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table for download: figures with small numbers suppressed and formulas made inert."""
+    return tables.download_csv(frame)
+
+
+@st.cache_data(show_spinner=False)
+def measure_frame(version: str, area: str, period: str, breakdown: str, kpi: str, targets: TargetSet) -> pd.DataFrame:
+    return reports.measure_frame(store(), area=area, period=Quarter.parse(period), targets=targets,
+                                 breakdown=breakdown, kpi=kpi)
+
+
+@st.cache_data(show_spinner=False)
+def monthly(version: str, area: str, kpi: str) -> pd.DataFrame:
+    return reports.monthly(store(), area=area, kpi=kpi)
+
+
+@st.cache_data(show_spinner=False)
+def missing_fields(version: str, area: str, period: str) -> pd.DataFrame:
+    return reports.missing_fields(store(), area=area, period=Quarter.parse(period))

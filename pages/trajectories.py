@@ -1,0 +1,43 @@
+"""Trajectories: one measure over every quarter, against its target path, with SPC."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charts import figures
+from metrics.registry import MEASURES, measure
+from metrics.reports import describe_latest
+from pages import state
+
+selection = state.selection_or_stop()
+version, targets = state.data_version(), state.targets()
+ids = [m.id for m in MEASURES]
+default = ids.index(st.session_state.get("kpi", "effective_treatment")) if st.session_state.get("kpi") in ids else 1
+kpi = st.selectbox("Measure", ids, index=default, format_func=lambda i: measure(i).name)
+st.session_state["kpi"] = kpi
+m = measure(kpi)
+st.title(f"{m.name}: {selection.area_name}")
+st.caption(m.definition)
+
+data = state.series(version, kpi, selection.area, selection.comparator, None, targets)
+if data.empty:
+    st.info("No figures for this measure yet.")
+    st.stop()
+latest = describe_latest(data, period=selection.period)
+cols = st.columns(4)
+cols[0].metric(f"Value, {latest.period}", latest.value_text, latest.change_text, delta_color=latest.delta_color)
+cols[1].metric("Target", latest.target_text)
+cols[2].metric("Gap to target", latest.gap_text)
+cols[3].metric("Cases needed", latest.needed_text)
+st.markdown(latest.reading)
+
+source = state.source_line(version)
+demo = state.is_demo(version)
+st.plotly_chart(figures.trend_figure(data, measure=m, area_name=selection.area_name, source=source, demo=demo),
+                width="stretch", theme=None)
+st.subheader("Statistical process control")
+st.plotly_chart(figures.spc_figure(data, measure=m, area_name=selection.area_name, source=source, demo=demo),
+                width="stretch", theme=None)
+st.markdown(latest.spc_reading)
+st.download_button("Download the series (CSV)", state.csv_bytes(data), mime="text/csv",
+                   file_name=f"series-{kpi}-{selection.area}.csv")

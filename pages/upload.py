@@ -1,0 +1,81 @@
+"""Upload: drop quarterly extracts, see what was found or what is wrong; the upload history."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from loaders import config
+from loaders.load import history, load_file, withdraw_upload
+from loaders.periods import recent_quarter_labels
+from loaders.problems import problems_csv, problems_frame
+from metrics.registry import measure_ids
+from metrics.results import refresh_results
+from pages import state
+
+st.title("Upload extracts")
+st.write(
+    "Drop one or more quarterly CSV extracts (journeys, TOPs, DIP activity or published indicators). "
+    "Each file is checked in full: it loads whole, or not at all with a list of every problem. "
+    "Loading the same file twice changes nothing; an upload can be withdrawn below."
+)
+user = getattr(st.user, "email", None) if getattr(st.user, "is_logged_in", False) else None
+
+with st.form("upload", clear_on_submit=True):
+    files = st.file_uploader("Extract files (CSV)", type=["csv", "txt"], accept_multiple_files=True)
+    left, right = st.columns(2)
+    kind = left.selectbox("Kind of extract", ["auto", "journeys", "tops", "dip", "indicators"],
+                          help="Auto-detect reads the header row.")
+    period = right.selectbox("Reporting quarter", ["from the dates in the file", *recent_quarter_labels()],
+                             help="By default the quarter holding the file's latest date.")
+    submitted = st.form_submit_button("Check and load", type="primary")
+
+if submitted and files:
+    results = []
+    for upload in files:
+        with st.spinner(f"Checking {upload.name}..."):
+            results.append(load_file(
+                state.store(), data=upload.getvalue(), file_name=upload.name, kind=kind,
+                period=None if period.startswith("from") else period, user=user,
+                measure_ids=measure_ids(), on_change=refresh_results,
+            ))
+    state.data_changed()
+    # Rerun so that the sidebar and every figure show the new data at once; the results stay.
+    st.session_state["upload_results"] = results
+    st.rerun()
+elif submitted:
+    st.warning("Choose at least one file first.")
+
+for number, result in enumerate(st.session_state.get("upload_results", [])):
+    if result.status == "loaded":
+        st.success(f"**{result.file_name}**: {result.message}", icon=":material/check_circle:")
+    elif result.status == "duplicate":
+        st.info(f"**{result.file_name}**: {result.message}", icon=":material/info:")
+    else:
+        st.error(f"**{result.file_name}** was rejected with {len(result.problems)} problem(s); nothing was "
+                 "loaded. Fix them and upload the file again.", icon=":material/block:")
+        st.dataframe(problems_frame(result.problems), hide_index=True, width="stretch")
+        st.download_button("Download the problems (CSV)", problems_csv(result.problems),
+                           file_name=f"problems-{result.file_name}", mime="text/csv", key=f"problems-{number}")
+    for warning in result.warnings:
+        st.warning(warning)
+
+st.subheader("Upload history")
+uploads = state.uploads(state.data_version())
+if uploads.empty:
+    st.info("Nothing has been uploaded yet. Run `make run` on a new machine to load the demo data, or upload "
+            "your extracts above.")
+else:
+    st.dataframe(uploads.drop(columns=["sha256"]), hide_index=True, width="stretch")
+    active = [u for u in history(state.store()) if u.active]
+    if active:
+        with st.expander("Withdraw an upload"):
+            chosen = st.selectbox("Upload", active, format_func=lambda u: f"{u.upload_id}: {u.file_name} "
+                                  f"({u.kind}, {u.rows:,} rows, {', '.join(u.periods)})")
+            sure = st.checkbox(f"Yes, withdraw upload {chosen.upload_id}: its rows go and the figures return to "
+                               "what they were before it.")
+            if st.button("Withdraw", disabled=not sure, type="secondary"):
+                withdraw_upload(state.store(), upload_id=chosen.upload_id, user=user, on_change=refresh_results)
+                state.data_changed()
+                st.success(f"Upload {chosen.upload_id} was withdrawn.")
+                st.rerun()
+st.caption(f"Database: {config.database_path()}")
