@@ -1,4 +1,4 @@
-"""The dashboard's router: page config, navigation and the shared sidebar selection."""
+"""The dashboard's router: page config, sign-in, navigation and the shared sidebar selection."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pages import state
 
 # A local icon: a page's Material icon would otherwise become the favicon, fetched from the internet.
 ICON = Path(__file__).with_name("data") / "favicon.png"
-
 st.set_page_config(page_title="Drug and alcohol treatment performance", page_icon=str(ICON), layout="wide")
 
 PAGES = {
@@ -28,6 +27,11 @@ PAGES = {
     ],
 }
 
+if state.sign_in_configured() and not st.user.is_logged_in:
+    st.navigation([st.Page(state.sign_in_page, title="Sign in", icon=":material/login:")]).run()
+    st.stop()
+
 navigation = st.navigation(PAGES)
 st.session_state["selection"] = state.sidebar()
+state.access_notice()
 navigation.run()

@@ -31,6 +31,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("KPI_TARGETS", "data/targets.toml", "the targets file the dashboard measures against"),
     Setting("KPI_USER", "the operating-system user", "who the command line records as the uploader"),
+    Setting(
+        "KPI_UPLOADERS",
+        "none",
+        "with sign-in configured, the e-mail addresses (comma-separated) allowed to upload, withdraw and "
+        "change targets; also read from [access] uploaders in .streamlit/secrets.toml",
+    ),
 )
 
 
@@ -59,3 +65,20 @@ def client_key_path(db_path: Path) -> Path:
 def current_user() -> str | None:
     """Who the command line records as the uploader."""
     return os.environ.get("KPI_USER") or os.environ.get("USER") or None
+
+
+def uploaders(extra: tuple[str, ...] = ()) -> frozenset[str]:
+    """The e-mail addresses allowed to change data when sign-in is configured (lower case)."""
+    listed = [e for e in os.environ.get("KPI_UPLOADERS", "").split(",") if e.strip()]
+    return frozenset(e.strip().lower() for e in (*listed, *extra) if e.strip())
+
+
+def may_change_data(*, email: str | None, sign_in_configured: bool, allowed: frozenset[str]) -> bool:
+    """Who may upload, withdraw and change targets.
+
+    Without sign-in the dashboard runs open on this machine (with a notice saying so), so anyone
+    who can reach it may; with sign-in, only the signed-in users on the uploaders list may.
+    """
+    if not sign_in_configured:
+        return True
+    return bool(email) and email.strip().lower() in allowed

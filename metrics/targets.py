@@ -123,11 +123,34 @@ class TargetSet:
         return {t.measure for t in self.targets}
 
 
+def user_targets_path() -> Path:
+    """Where targets uploaded in the dashboard are kept: next to the database."""
+    from loaders.config import database_path
+
+    return database_path().with_suffix(".targets.toml")
+
+
 def targets_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The targets in force: ``--targets``, else KPI_TARGETS, else targets uploaded in the
+    dashboard, else the shipped defaults in data/targets.toml."""
     if explicit:
         return Path(explicit)
     env = os.environ.get("KPI_TARGETS")
-    return Path(env) if env else DEFAULT_TARGETS
+    if env:
+        return Path(env)
+    uploaded = user_targets_path()
+    return uploaded if uploaded.exists() else DEFAULT_TARGETS
+
+
+def save_user_targets(text: str) -> TargetSet:
+    """Check a targets file and, if it is sound, put it in force for the dashboard and CLI."""
+    checked = parse_targets(text)
+    path = user_targets_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return TargetSet(checked.targets, str(path))
 
 
 def load_targets(path: str | os.PathLike[str] | None = None, *, known_areas: set[str] | None = None) -> TargetSet:

@@ -61,7 +61,7 @@ def _targets(path: str, _version: float) -> TargetSet:
 
 def targets() -> TargetSet:
     """The targets in force: the user's chosen file, else KPI_TARGETS, else data/targets.toml."""
-    path = st.session_state.get("targets_path") or str(targets_path())
+    path = str(targets_path())
     try:
         mtime = Path(path).stat().st_mtime
     except OSError:
@@ -119,7 +119,7 @@ def sidebar() -> Selection | None:
     comp_names = dict(zip(comp["area"], comp["name"], strict=True)) or {ENGLAND: "England"}
     comparator = st.sidebar.selectbox("Compare with", list(comp_names), format_func=lambda a: comp_names[a],
                                       key="comparator")
-    st.sidebar.caption(f"Targets: {st.session_state.get('targets_path') or targets_path()}")
+    st.sidebar.caption(f"Targets: {targets_path().name}")
     return Selection(area, names[area], Quarter.parse(period), comparator, comp_names[comparator])
 
 
@@ -201,3 +201,46 @@ def monthly(version: str, area: str, kpi: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False)
 def missing_fields(version: str, area: str, period: str) -> pd.DataFrame:
     return reports.missing_fields(store(), area=area, period=Quarter.parse(period))
+
+
+def sign_in_configured() -> bool:
+    """True when an identity provider is set up ([auth] in .streamlit/secrets.toml)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: Streamlit raises rather than returning empty
+        return False
+
+
+def signed_in_email() -> str | None:
+    if not sign_in_configured() or not getattr(st.user, "is_logged_in", False):
+        return None
+    return getattr(st.user, "email", None)
+
+
+def may_change_data() -> bool:
+    """May the person using the app upload, withdraw or change targets?"""
+    try:
+        extra = tuple(st.secrets.get("access", {}).get("uploaders", ())) if sign_in_configured() else ()
+    except Exception:
+        extra = ()
+    return config.may_change_data(email=signed_in_email(), sign_in_configured=sign_in_configured(),
+                                  allowed=config.uploaders(extra))
+
+
+def sign_in_page() -> None:
+    """The only page shown until a person signs in, when sign-in is configured."""
+    st.title("Drug and alcohol treatment performance")
+    st.write("This dashboard holds sensitive figures. Sign in with your organisation's account to continue.")
+    st.button("Sign in", type="primary", on_click=st.login)
+
+
+def access_notice() -> None:
+    """Say in the sidebar who is signed in, or that the dashboard is open to anyone on this machine."""
+    if sign_in_configured():
+        email = signed_in_email()
+        role = "can upload and withdraw" if may_change_data() else "can browse and export"
+        st.sidebar.caption(f"Signed in as {email} ({role}).")
+        st.sidebar.button("Sign out", on_click=st.logout)
+    else:
+        st.sidebar.caption(":material/lock_open: Open access: sign-in is not configured, so anyone who can reach "
+                           "this machine can browse and upload. See the README's Security section.")

@@ -10,6 +10,7 @@ from loaders.periods import recent_quarter_labels
 from loaders.problems import problems_csv, problems_frame
 from metrics.registry import measure_ids
 from metrics.results import refresh_results
+from metrics.targets import TargetsError, save_user_targets, targets_path, user_targets_path
 from pages import state
 
 st.title("Upload extracts")
@@ -18,7 +19,14 @@ st.write(
     "Each file is checked in full: it loads whole, or not at all with a list of every problem. "
     "Loading the same file twice changes nothing; an upload can be withdrawn below."
 )
-user = getattr(st.user, "email", None) if getattr(st.user, "is_logged_in", False) else None
+user = state.signed_in_email()
+if not state.may_change_data():
+    st.info("You can browse and export every figure. Uploading, withdrawing and changing targets are for the "
+            "people on the uploaders list; ask your dashboard administrator if you need to.",
+            icon=":material/lock:")
+    st.subheader("Upload history")
+    st.dataframe(state.uploads(state.data_version()).drop(columns=["sha256"]), hide_index=True, width="stretch")
+    st.stop()
 
 with st.form("upload", clear_on_submit=True):
     files = st.file_uploader("Extract files (CSV)", type=["csv", "txt"], accept_multiple_files=True)
@@ -78,4 +86,22 @@ else:
                 state.data_changed()
                 st.success(f"Upload {chosen.upload_id} was withdrawn.")
                 st.rerun()
+st.subheader("Targets")
+st.write("The dashboard measures against the targets file below. Upload your own (TOML, in the format of "
+         "`data/targets.toml`) to replace it for everyone; it is checked first and refused with every problem "
+         "listed if anything is wrong.")
+st.caption(f"In force: {targets_path()}")
+new_targets = st.file_uploader("Targets file (TOML)", type=["toml"], key="targets_file")
+if new_targets is not None and st.button("Check and use these targets"):
+    try:
+        saved = save_user_targets(new_targets.getvalue().decode("utf-8"))
+    except (TargetsError, UnicodeDecodeError) as exc:
+        st.error(str(exc))
+    else:
+        state.data_changed()
+        st.success(f"{len(saved.targets)} targets are now in force.")
+if user_targets_path().exists() and st.button("Go back to the default targets"):
+    user_targets_path().unlink()
+    state.data_changed()
+    st.rerun()
 st.caption(f"Database: {config.database_path()}")
