@@ -1,4 +1,4 @@
-"""The loaders command line: load, history, withdraw, demo (see README "Command line").
+"""The loaders command line: load, history, withdraw, demo, backup, restore (see README "Command line").
 
 Exit status: 0 success; 1 input rejected (every reason printed); 2 wrong usage.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders import config
+from loaders.backup import backup_database, read_manifest, restore_database
 from loaders.load import LoadResult, UploadNotFound, history, load_file, withdraw_upload
 from loaders.periods import PeriodError, Quarter
 from loaders.problems import problems_csv
@@ -47,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", choices=("demo", "national"), default="demo")
     demo.add_argument("--seed", type=int, default=None)
     demo.add_argument("--out-dir", help="where to write the CSV files (default: a temporary folder)")
+    backup = sub.add_parser("backup", parents=[common],
+                            help="copy the database, its upload audit and client key into a new folder")
+    backup.add_argument("--to", required=True, metavar="PATH", help="the new folder to write the backup to")
+    restore = sub.add_parser("restore", parents=[common],
+                             help="put the database back to a backup (the current one is kept beside it)")
+    restore.add_argument("backup", metavar="PATH", help="a folder written by the backup command")
     return parser
 
 
@@ -104,7 +111,7 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    with open_store(args.db) as store:
+    with open_store(args.db, read_only=True) as store:
         uploads = history(store)
     rows = [asdict(u) for u in uploads]
     lines = [
@@ -142,9 +149,42 @@ def _demo(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+def _backup(args: argparse.Namespace) -> int:
+    target = Path(args.to)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        print(f"error: {target} already exists and is not an empty folder; choose a new folder", file=sys.stderr)
+        return 2
+    db_path = config.database_path(args.db)
+    folder = backup_database(db_path, to=target)
+    manifest = read_manifest(folder)
+    row = {"database": str(db_path), "backup": str(folder), "created_at": manifest["created_at"],
+           "uploads": manifest["uploads"], "schema_version": manifest["schema_version"]}
+    _emit([row], args.format, [f"Backed up {db_path} ({manifest['uploads']} uploads, with the audit and the "
+                               f"client key) to {folder}."])
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    folder = Path(args.backup)
+    if not folder.exists():
+        print(f"error: no such backup: {folder}", file=sys.stderr)
+        return 2
+    db_path = config.database_path(args.db)
+    kept = restore_database(backup=folder, db_path=db_path)
+    manifest = read_manifest(folder)
+    row = {"database": str(db_path), "backup": str(folder), "created_at": manifest["created_at"],
+           "uploads": manifest["uploads"], "previous_database": str(kept) if kept else ""}
+    lines = [f"Restored {db_path} from the backup of {manifest['created_at']} ({manifest['uploads']} uploads)."]
+    if kept:
+        lines.append(f"The database it replaced is kept as {kept}.")
+    _emit([row], args.format, lines)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"load": _load, "history": _history, "withdraw": _withdraw, "demo": _demo}[args.command]
+    handler = {"load": _load, "history": _history, "withdraw": _withdraw, "demo": _demo, "backup": _backup,
+               "restore": _restore}[args.command]
     try:
         return handler(args)
     except StoreError as exc:
