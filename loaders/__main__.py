@@ -87,6 +87,12 @@ def _load(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
+    too_big = [f for f in args.files if Path(f).stat().st_size > config.max_upload_bytes()]
+    if too_big:
+        limit = config.max_upload_bytes() / 1048576
+        print(f"{', '.join(too_big)}: larger than the limit of {limit:.0f} MB; nothing was loaded. Split the "
+              "file by partnership or quarter, or raise KPI_MAX_UPLOAD_MB.")
+        return 1
     results: list[LoadResult] = []
     with open_store(args.db) as store:
         for name in args.files:

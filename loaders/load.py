@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from loaders.extracts import EXTRACTS
-from loaders.periods import Quarter
+from loaders.periods import PeriodError, Quarter
 from loaders.problems import FileRejected, Problem
 from loaders.reading import parse
 from loaders.store import Store
@@ -106,7 +106,10 @@ def load_file(
                     f"{previous[1]:%Y-%m-%d %H:%M}; nothing was changed.",
         )
     try:
-        stated = Quarter.parse(period) if period else None
+        try:
+            stated = Quarter.parse(period) if period else None
+        except PeriodError as exc:
+            raise FileRejected([Problem(None, "", period or "", f"The stated reporting period {exc}.")]) from exc
         parsed = parse(data, kind=kind)
         codes = {
             name_: [r[0] for r in store.rows(
@@ -122,6 +125,11 @@ def load_file(
                           message=f"{name} was rejected: {len(rejected.problems)} problem(s); nothing was loaded.")
     spec = checked.spec
     with store.transaction():
+        # Checked again inside the transaction: two sessions may upload the same file at once.
+        again = store.one("SELECT upload_id FROM uploads WHERE sha256 = ? AND withdrawn_at IS NULL", [digest])
+        if again:
+            return LoadResult(status="duplicate", file_name=name, upload_id=again[0],
+                              message=f"These exact bytes were just loaded as upload {again[0]}; nothing was changed.")
         upload_id = int(store.scalar("SELECT nextval('upload_id_seq')"))
         store.execute(
             "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",

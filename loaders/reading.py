@@ -41,8 +41,11 @@ def decode(data: bytes) -> tuple[str, str]:
     """The file's text and the name of its encoding, or a rejection saying how to fix it."""
     limit = config.max_upload_bytes()
     if len(data) > limit:
+        size, cap = _size(len(data)), _size(limit)
+        if size == cap:  # just over the limit: "1.0 MB, larger than the limit of 1.0 MB" reads as nonsense
+            size, cap = f"{len(data):,} bytes", f"{limit:,} bytes"
         raise FileRejected([Problem(None, "", "", (
-            f"The file is {_size(len(data))}, larger than the limit of {_size(limit)}. "
+            f"The file is {size}, larger than the limit of {cap}. "
             "Split it by partnership or quarter, or ask the administrator to raise KPI_MAX_UPLOAD_MB."
         ))])
     if not data.strip():
@@ -75,15 +78,20 @@ def _size(n: int) -> str:
     return f"{n / 1024:.1f} KB" if n < 1048576 else f"{n / 1048576:.1f} MB"
 
 
+# A line ends with \r\n (Windows), \n, or a lone \r (Excel for Mac's "CSV (Macintosh)").
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def _first_lines(text: str, count: int) -> list[str]:
     lines: list[str] = []
     start = 0
     while len(lines) < count and start < len(text):
-        end = text.find("\n", start)
-        if end < 0:
-            end = len(text)
-        lines.append(text[start:end].rstrip("\r"))
-        start = end + 1
+        match = _LINE_END.search(text, start)
+        if match is None:
+            lines.append(text[start:])
+            break
+        lines.append(text[start:match.start()])
+        start = match.end()
     return lines
 
 
@@ -188,16 +196,19 @@ def _body_after(text: str, header_index: int) -> str:
     """The text from the header line on."""
     start = 0
     for _ in range(header_index):
-        start = text.find("\n", start) + 1
+        start = _LINE_END.search(text, start).end()
     return text[start:]
 
 
 _INTERIOR_BLANK = re.compile(r"\n[ \t\r]*\n(?=[^\r\n]*\S)")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def _parse_fast(body: str, names: list[str], keep: list[str]) -> pa.Table | None:
     """Arrow's multi-threaded parser; None when row numbers could come out wrong."""
-    if _INTERIOR_BLANK.search(body):
+    # Arrow skips blank lines without counting them; _INTERIOR_BLANK finds those between \n
+    # endings, and files with lone \r endings go to the careful path, which counts every line.
+    if _INTERIOR_BLANK.search(body) or _LONE_CR.search(body):
         return None
     bad: list[int] = []
 
@@ -205,19 +216,24 @@ def _parse_fast(body: str, names: list[str], keep: list[str]) -> pa.Table | None
         bad.append(1)
         return "skip"
 
-    table = pacsv.read_csv(
-        io.BytesIO(body.encode("utf-8")),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
-        parse_options=pacsv.ParseOptions(
-            newlines_in_values=True, ignore_empty_lines=True, invalid_row_handler=on_invalid
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
-            include_columns=keep,
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=True, ignore_empty_lines=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                include_columns=keep,
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:
+        # e.g. a header with no line break after it, or a row longer than a block: the careful
+        # path reads those and says what is wrong.
+        return None
     return None if bad else table
 
 

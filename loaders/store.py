@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
 import secrets
 import threading
@@ -129,16 +130,18 @@ class Store:
     # -- privacy --------------------------------------------------------------------------
     def client_key(self) -> bytes:
         """The secret key for hashing client identifiers, kept outside the database."""
-        if self._key is None:
-            path = config.client_key_path(self.path)
-            if not path.exists():
-                if self.read_only:
-                    raise StoreError(f"The client key file {path} is missing.")
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
-                path.chmod(0o600)
-            self._key = path.read_text(encoding="ascii").strip().encode("ascii")
-        return self._key
+        with self._lock:
+            if self._key is None:
+                path = config.client_key_path(self.path)
+                if not path.exists():
+                    if self.read_only:
+                        raise StoreError(f"The client key file {path} is missing.")
+                    _create_key_file(path)
+                key = path.read_text(encoding="ascii").strip()
+                if len(key) < 32:
+                    raise StoreError(f"The client key file {path} is damaged (too short); restore it from a backup.")
+                self._key = key.encode("ascii")
+            return self._key
 
     def client_key_hex(self) -> str:
         return hashlib.sha256(self.client_key()).hexdigest()
@@ -157,6 +160,24 @@ class Store:
             )
             sums[table] = f"{digest[0]}:{digest[1]}" if digest else "0:0"
         return sums
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new random key readable only by its owner; never replace an existing one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, (secrets.token_hex(32) + "\n").encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(tmp, path)  # fails if another process created the key first: then theirs is used
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
 
 
 def open_store(path: str | Path | None = None, *, read_only: bool = False) -> Store:

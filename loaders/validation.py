@@ -68,6 +68,19 @@ class ValidatedFile:
     warnings: tuple[str, ...]
 
 
+def _short(text: str, limit: int = 80) -> str:
+    """A value cut to a readable length (a 100 KB cell must not make a 100 KB message)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _problem(row: tuple) -> Problem:
+    value = "" if row[2] is None else str(row[2])
+    reason = str(row[3])
+    if len(value) > 80:
+        reason = reason.replace(value, _short(value))
+    return Problem(int(row[0]) if row[0] is not None else None, row[1], _short(value), reason)
+
+
 def _lit(text: str) -> str:
     """A SQL string literal for our own constant text (never user values)."""
     return "'" + text.replace("'", "''") + "'"
@@ -115,12 +128,24 @@ def _kind_checks(col: Column, c: str, name: str, codes: dict[str, list[str]]) ->
             f"AND (try_cast({c} AS HUGEINT) IS NULL OR try_cast({c} AS HUGEINT) NOT BETWEEN {col.low} AND {col.high})",
         ]
     if col.kind == "number":
-        return [f"SELECT {ROW}, {name}, {c}, {_lit(col.name + ' ')} || {c} || ' ' || number_problem({c}) {where} NOT is_number({c})"]
+        # 1e999 is written like a number but is infinite as a DOUBLE: it would store as inf.
+        too_large = " is too large a number."
+        return [
+            f"SELECT {ROW}, {name}, {c}, {_lit(col.name + ' ')} || {c} || ' ' || number_problem({c}) {where} NOT is_number({c})",
+            f"SELECT {ROW}, {name}, {c}, {_lit(col.name + ' ')} || {c} || {_lit(too_large)} "
+            f"{where} is_number({c}) AND NOT isfinite(try_cast({c} AS DOUBLE))",
+        ]
     if col.kind == "date":
         return [f"SELECT {ROW}, {name}, {c}, {_lit(col.name + ' ')} || {c} || ' ' || date_problem({c}) {where} date_problem({c}) IS NOT NULL"]
     if col.kind == "month":
         msg = " is not a month. Write months as YYYY-MM (e.g. 2024-11)."
-        return [f"SELECT {ROW}, {name}, {c}, {_lit(col.name + ' ')} || {c} || {_lit(msg)} {where} as_month({c}) IS NULL"]
+        # As for dates: a month outside 1900-2100 is a typo, and the reporting period is taken from these.
+        implausible = " is not a plausible month (the year must be 1900 to 2100)."
+        return [
+            f"SELECT {ROW}, {name}, {c}, {_lit(col.name + ' ')} || {c} || {_lit(msg)} {where} as_month({c}) IS NULL",
+            f"SELECT {ROW}, {name}, {c}, {_lit(col.name + ' ')} || {c} || {_lit(implausible)} "
+            f"{where} year(as_month({c})) NOT BETWEEN 1900 AND 2100",
+        ]
     if col.kind == "period":
         return [
             f"SELECT {ROW}, {name}, {c}, p.problem FROM norm JOIN periods p ON p.raw = norm.{c} WHERE p.problem IS NOT NULL"
@@ -210,6 +235,9 @@ _RULES: dict[str, list[str]] = {
            FROM typed WHERE lower(UNIT) = 'proportion' AND VALUE NOT BETWEEN 0 AND 1""",
         """SELECT __row, 'LOWER_CI', LOWER_CI::VARCHAR, 'LOWER_CI (' || LOWER_CI || ') is above UPPER_CI (' || UPPER_CI || ').'
            FROM typed WHERE LOWER_CI > UPPER_CI""",
+        """SELECT __row, 'DENOMINATOR', DENOMINATOR::VARCHAR,
+                  'NUMERATOR / DENOMINATOR is too large a number; check the DENOMINATOR.'
+           FROM typed WHERE NOT isfinite(NUMERATOR / DENOMINATOR) AND DENOMINATOR > 0""",
     ],
 }
 
@@ -286,8 +314,7 @@ def validate(
                 reporting = period
                 checks.extend(_after_period_checks(spec, period))
         problems = [
-            Problem(int(r[0]) if r[0] is not None else None, r[1], "" if r[2] is None else str(r[2]), r[3])
-            for r in scratch.rows(" UNION ALL ".join(f"({q})" for q in checks))
+            _problem(r) for r in scratch.rows(" UNION ALL ".join(f"({q})" for q in checks))
         ]
         if problems:
             raise FileRejected(problems)
