@@ -22,6 +22,7 @@ PAGES = {
         st.Page("pages/quality.py", title="Data quality and TOPs", icon=":material/fact_check:"),
     ],
     "Data": [
+        st.Page("pages/export.py", title="Export", icon=":material/download:"),
         st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:"),
         st.Page("pages/about.py", title="About the measures", icon=":material/menu_book:"),
     ],

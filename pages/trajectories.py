@@ -11,13 +11,13 @@ from pages import state
 
 selection = state.selection_or_stop()
 version, targets = state.data_version(), state.targets()
+st.title(f"Trajectories: {selection.area_name}")
 ids = [m.id for m in MEASURES]
 default = ids.index(st.session_state.get("kpi", "effective_treatment")) if st.session_state.get("kpi") in ids else 1
 kpi = st.selectbox("Measure", ids, index=default, format_func=lambda i: measure(i).name)
 st.session_state["kpi"] = kpi
 m = measure(kpi)
-st.title(f"{m.name}: {selection.area_name}")
-st.caption(m.definition)
+st.caption(f"{m.definition} Each point is the rolling 12 months to a quarter's end.")
 
 data = state.series(version, kpi, selection.area, selection.comparator, None, targets)
 if data.empty:

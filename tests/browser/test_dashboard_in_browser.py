@@ -28,7 +28,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 PAGES = [("overview", "Overview"), ("trajectories", "Trajectories"), ("providers", "Providers and teams"),
          ("equality", "Equality"), ("criminal_justice", "Criminal justice"), ("quality", "Data quality and TOPs"),
-         ("about", "About the measures"), ("upload", "Upload")]
+         ("export", "Export"), ("about", "About the measures"), ("upload", "Upload")]
 
 
 def _free_port() -> int:

@@ -17,7 +17,8 @@ from metrics.results import refresh_results
 from tests.conftest import SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["overview", "trajectories", "providers", "equality", "criminal_justice", "quality", "upload", "about"]
+PAGES = ["overview", "trajectories", "providers", "equality", "criminal_justice", "quality", "export", "upload",
+         "about"]
 
 
 @pytest.fixture(autouse=True)
