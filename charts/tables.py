@@ -615,15 +615,15 @@ def to_xlsx_bytes(table: pd.DataFrame, *, title: str, note: str = SUPPRESSION_NO
     return buffer.getvalue()
 
 
-def download_csv(frame: pd.DataFrame) -> bytes:
+def safe_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Any table a page offers for download, made safe to share.
 
     Tables of figures (with a ``kpi`` column) go through :func:`figures_table`; other tables
-    (e.g. counts of missing fields) have their count columns suppressed and text neutralised.
+    (e.g. counts of missing fields) have their count columns suppressed (the writers
+    neutralise text).
     """
     if "kpi" in frame.columns:
-        return to_csv_bytes(figures_table(frame))
+        return figures_table(frame)
     counts = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
-    table = suppress(frame, count_columns=counts, rate_columns=[c for c in frame.columns if c == "share"],
-                     block_columns=())
-    return to_csv_bytes(table)
+    return suppress(frame, count_columns=counts, rate_columns=[c for c in frame.columns if c == "share"],
+                    block_columns=())

@@ -7,7 +7,7 @@ import streamlit as st
 from charts import display, figures
 from metrics import reports
 from metrics.registry import MEASURES, measure
-from pages import state
+from pages import downloads, state
 
 selection = state.selection_or_stop()
 version, targets = state.data_version(), state.targets()
@@ -24,17 +24,16 @@ for col, m in zip(st.columns(len(dip)), dip, strict=True):
 
 kpi = st.selectbox("Measure", [m.id for m in dip], format_func=lambda i: measure(i).name)
 m = measure(kpi)
-st.plotly_chart(figures.monthly_figure(state.monthly(version, selection.area, kpi), measure=m,
-                                       area_name=selection.area_name, source=source, demo=demo), width="stretch", theme=None)
+downloads.show_chart(figures.monthly_figure(state.monthly(version, selection.area, kpi), measure=m,
+                                       area_name=selection.area_name, source=source, demo=demo), name=f"{kpi} by month {selection.area_name}")
 by_suite = state.measure_frame(version, selection.area, selection.period.label, "suite", kpi, targets)
-st.plotly_chart(figures.breakdown_figure(by_suite, measure=m, period_label=selection.period.label,
+downloads.show_chart(figures.breakdown_figure(by_suite, measure=m, period_label=selection.period.label,
                                          area_name=selection.area_name, breakdown_label="Custody suite",
-                                         source=source, demo=demo), width="stretch", theme=None)
+                                         source=source, demo=demo), name=f"{kpi} by suite {selection.area_name} {selection.period}")
 st.dataframe(display.comparison_table(by_suite, measure=m), hide_index=True, width="stretch")
-st.download_button("Download by suite (CSV)", state.csv_bytes(by_suite), mime="text/csv",
-                   file_name=f"{kpi}-by-suite-{selection.area}.csv")
+downloads.table_downloads(by_suite, name=f"{kpi}-by-suite-{selection.area}")
 
 st.subheader("Criminal-justice referrals into treatment")
 referrals = state.series(version, "cj_referrals", selection.area, selection.comparator, None, targets)
-st.plotly_chart(figures.trend_figure(referrals, measure=measure("cj_referrals"), area_name=selection.area_name,
-                                     source=source, demo=demo), width="stretch", theme=None)
+downloads.show_chart(figures.trend_figure(referrals, measure=measure("cj_referrals"), area_name=selection.area_name,
+                                     source=source, demo=demo), name=f"cj referrals {selection.area_name}")

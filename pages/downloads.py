@@ -57,19 +57,17 @@ def chart_downloads(fig: go.Figure, *, name: str) -> None:
                                on_click="ignore", key=f"chart-{stem}-{fmt}", width="stretch")
 
 
-def safe_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The table people may see and download: figures with small numbers suppressed."""
-    if "kpi" in frame.columns:
-        return tables.figures_table(frame)
-    counts = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
-    return tables.suppress(frame, count_columns=counts, rate_columns=[c for c in frame.columns if c == "share"],
-                           block_columns=())
+def show_chart(fig: go.Figure, *, name: str) -> None:
+    """A chart in the house style (Streamlit's own theme would replace its fonts and colours),
+    with its download menu."""
+    st.plotly_chart(fig, width="stretch", theme=None)
+    chart_downloads(fig, name=name)
 
 
 def table_downloads(frame: pd.DataFrame, *, name: str, title: str | None = None) -> None:
     """CSV and Excel downloads of a table of figures, suppressed and safe to open."""
     stem = file_stem(name)
-    table = safe_table(frame)
+    table = tables.safe_table(frame)
     left, right = st.columns(2)
     left.download_button("Download as CSV", data=lambda: tables.to_csv_bytes(table), file_name=f"{stem}.csv",
                          mime="text/csv", on_click="ignore", key=f"table-{stem}-csv", icon=":material/download:")

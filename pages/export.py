@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts import pack
+from charts import pack, tables
 from metrics.registry import BREAKDOWN_LABELS, MEASURES, measure
 from pages import downloads, state
 
@@ -43,13 +43,12 @@ series = state.series(version, kpi, selection.area, selection.comparator, None, 
 fig = pack.trajectory_chart(series, measure=m, period=selection.period, area_name=selection.area_name,
                             source=state.source_line(version), demo=state.is_demo(version),
                             comparator_name=selection.comparator_name)
-st.plotly_chart(fig, width="stretch", theme=None)
-downloads.chart_downloads(fig, name=f"{kpi} {selection.area} {selection.period}")
+downloads.show_chart(fig, name=f"{kpi} {selection.area} {selection.period}")
 
 breakdown = st.selectbox("Table by", m.breakdowns, format_func=lambda b: BREAKDOWN_LABELS.get(b, b),
                          key="export_breakdown")
 frame = downloads.breakdown_table(version, kpi, selection.area, selection.period.label, breakdown, targets)
-st.dataframe(downloads.safe_table(frame), hide_index=True, width="stretch")
+st.dataframe(tables.safe_table(frame), hide_index=True, width="stretch")
 downloads.table_downloads(frame, name=f"{kpi} by {breakdown} {selection.area} {selection.period}",
                           title=f"{m.name} by {BREAKDOWN_LABELS.get(breakdown, breakdown).lower()}: "
                                 f"{selection.area_name}, {selection.period}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from charts import figures
-from pages import state
+from pages import downloads, state
 
 selection = state.selection_or_stop()
 version, targets = state.data_version(), state.targets()
@@ -37,8 +37,7 @@ picked = st.dataframe(
 if picked.selection.rows:
     st.session_state["kpi"] = card.iloc[picked.selection.rows[0]]["kpi"]
     st.switch_page("pages/trajectories.py")
-st.download_button("Download the scorecard (CSV)", state.csv_bytes(card), mime="text/csv",
-                   file_name=f"scorecard-{selection.area}-{selection.period.label.replace(' ', '-')}.csv")
+downloads.table_downloads(card, name=f"scorecard-{selection.area}-{selection.period.label.replace(' ', '-')}")
 if card["provisional"].any():
     st.caption("Provisional: successful-completion figures can still change until 6 months after the window "
                "ends, because a client may re-present.")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from charts import display, figures
 from metrics.registry import MEASURES, measure
-from pages import state
+from pages import downloads, state
 
 selection = state.selection_or_stop()
 version, targets = state.data_version(), state.targets()
@@ -21,13 +21,11 @@ st.caption(f"{m.definition} Rolling 12 months to {selection.period.end:%d %B %Y}
            "differ from the partnership's pooled value by more than chance would explain.")
 
 data = state.funnel(version, kpi, selection.period.label, selection.area, level, targets)
-st.plotly_chart(figures.funnel_figure(data, measure=m, period_label=selection.period.label,
+downloads.show_chart(figures.funnel_figure(data, measure=m, period_label=selection.period.label,
                                       area_name=selection.area_name, level_label=level,
-                                      source=state.source_line(version), demo=state.is_demo(version)),
-                width="stretch", theme=None)
+                                      source=state.source_line(version), demo=state.is_demo(version)), name=f"{kpi} funnel {level} {selection.area_name} {selection.period}")
 st.dataframe(display.comparison_table(data, measure=m), hide_index=True, width="stretch")
-st.download_button("Download this comparison (CSV)", state.csv_bytes(data), mime="text/csv",
-                   file_name=f"funnel-{kpi}-{selection.area}-{level}.csv")
+downloads.table_downloads(data, name=f"funnel-{kpi}-{selection.area}-{level}")
 
 st.subheader(f"Exception report, {selection.period}")
 st.caption("Every measure with a target that is off target (red) or near it (amber), for the partnership, each "
@@ -37,5 +35,4 @@ if report.empty:
     st.success("Nothing is red or amber this quarter.")
 else:
     st.dataframe(display.exception_table(report), hide_index=True, width="stretch")
-    st.download_button("Download the exception report (CSV)", state.csv_bytes(report), mime="text/csv",
-                       file_name=f"exceptions-{selection.area}-{selection.period.label.replace(' ', '-')}.csv")
+    downloads.table_downloads(report, name=f"exceptions-{selection.area}-{selection.period.label.replace(' ', '-')}")

@@ -7,7 +7,7 @@ import streamlit as st
 from charts import display, figures
 from metrics import reports
 from metrics.registry import measure
-from pages import state
+from pages import downloads, state
 
 selection = state.selection_or_stop()
 version, targets = state.data_version(), state.targets()
@@ -24,9 +24,9 @@ for col, kpi in zip(st.columns(3) + st.columns(3), kpis, strict=True):
 
 kpi = st.selectbox("Measure by provider", kpis, format_func=lambda i: measure(i).name)
 by_provider = state.measure_frame(version, selection.area, selection.period.label, "provider", kpi, targets)
-st.plotly_chart(figures.breakdown_figure(by_provider, measure=measure(kpi), period_label=selection.period.label,
+downloads.show_chart(figures.breakdown_figure(by_provider, measure=measure(kpi), period_label=selection.period.label,
                                          area_name=selection.area_name, breakdown_label="Provider",
-                                         source=source, demo=demo), width="stretch", theme=None)
+                                         source=source, demo=demo), name=f"{kpi} by provider {selection.area_name} {selection.period}")
 st.dataframe(display.comparison_table(by_provider, measure=measure(kpi)), hide_index=True, width="stretch")
 
 st.subheader("The fields most often missing")
@@ -36,5 +36,4 @@ missing = state.missing_fields(version, selection.area, selection.period.label)
 st.dataframe(missing, hide_index=True, width="stretch",
              column_config={"share": st.column_config.ProgressColumn("Share missing", format="percent",
                                                                      min_value=0, max_value=1)})
-st.download_button("Download (CSV)", state.csv_bytes(missing), mime="text/csv",
-                   file_name=f"missing-fields-{selection.area}.csv")
+downloads.table_downloads(missing, name=f"missing-fields-{selection.area}")

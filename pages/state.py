@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from charts import tables
 from loaders import config
 from loaders.extracts import ENGLAND
 from loaders.load import demo_loaded, history_frame
@@ -180,11 +179,6 @@ def trends(version: str, area: str, period: str) -> dict[str, list[float | None]
 
 def status_counts(card: pd.DataFrame) -> dict[str, int]:
     return reports.status_counts(card)
-
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table for download: figures with small numbers suppressed and formulas made inert."""
-    return tables.download_csv(frame)
 
 
 @st.cache_data(show_spinner=False)

@@ -7,7 +7,7 @@ import streamlit as st
 from charts import figures
 from metrics.registry import MEASURES, measure
 from metrics.reports import describe_latest
-from pages import state
+from pages import downloads, state
 
 selection = state.selection_or_stop()
 version, targets = state.data_version(), state.targets()
@@ -33,11 +33,8 @@ st.markdown(latest.reading)
 
 source = state.source_line(version)
 demo = state.is_demo(version)
-st.plotly_chart(figures.trend_figure(data, measure=m, area_name=selection.area_name, source=source, demo=demo),
-                width="stretch", theme=None)
+downloads.show_chart(figures.trend_figure(data, measure=m, area_name=selection.area_name, source=source, demo=demo), name=f"{kpi} trajectory {selection.area_name}")
 st.subheader("Statistical process control")
-st.plotly_chart(figures.spc_figure(data, measure=m, area_name=selection.area_name, source=source, demo=demo),
-                width="stretch", theme=None)
+downloads.show_chart(figures.spc_figure(data, measure=m, area_name=selection.area_name, source=source, demo=demo), name=f"{kpi} spc {selection.area_name}")
 st.markdown(latest.spc_reading)
-st.download_button("Download the series (CSV)", state.csv_bytes(data), mime="text/csv",
-                   file_name=f"series-{kpi}-{selection.area}.csv")
+downloads.table_downloads(data, name=f"series-{kpi}-{selection.area}")
