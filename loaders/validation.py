@@ -169,19 +169,24 @@ def _typed_expr(col: Column) -> str:
 
 
 def _duplicate_check(spec: ExtractSpec, *, source: str) -> str:
+    """Rows whose key is used more than once: the keys are found by grouping (cheap), and only
+    the few duplicated ones are joined back to list their rows."""
     keys = [_ident(k) for k in spec.key]
     last = spec.key[-1]
-    partition = ", ".join(keys)
-    context = " || ' and ' || ".join(f"{_lit(k + ' ')} || {_ident(k)}" for k in spec.key[:-1])
+    group = ", ".join(keys)
+    context = " || ' and ' || ".join(f"{_lit(k + ' ')} || s.{_ident(k)}" for k in spec.key[:-1])
+    joined = " AND ".join(f"s.{k} = d.{k}" for k in keys)
     return f"""
-        SELECT {ROW}, {_lit(last)}, {_ident(last)}::VARCHAR,
-               {_lit(last + ' ')} || {_ident(last)}::VARCHAR || ' appears more than once for ' || {context}
-               || ' (rows ' || dup_rows || '); each ' || {_lit(spec.key_meaning)} || ' must be unique in a file.'
-        FROM (
-            SELECT *, count(*) OVER w AS n, string_agg({ROW}::VARCHAR, ', ' ORDER BY {ROW}) OVER w AS dup_rows
-            FROM {source} WHERE {' AND '.join(k + ' IS NOT NULL' for k in keys)}
-            WINDOW w AS (PARTITION BY {partition})
-        ) WHERE n > 1"""
+        SELECT s.{ROW}, {_lit(last)}, s.{_ident(last)}::VARCHAR,
+               {_lit(last + ' ')} || s.{_ident(last)}::VARCHAR || ' appears more than once for ' || {context}
+               || ' (rows ' || d.dup_rows || '); each ' || {_lit(spec.key_meaning)} || ' must be unique in a file.'
+        FROM {source} s JOIN (
+            SELECT {group}, string_agg({ROW}::VARCHAR, ', ' ORDER BY {ROW}) AS dup_rows FROM {source}
+            WHERE ({group}) IN (
+                SELECT ({group}) FROM {source} WHERE {' AND '.join(k + ' IS NOT NULL' for k in keys)}
+                GROUP BY {group} HAVING count(*) > 1)
+            GROUP BY {group}
+        ) d ON {joined}"""
 
 
 _RULES: dict[str, list[str]] = {
