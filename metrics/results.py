@@ -14,12 +14,14 @@ current version of each row), runs them, fills in the gaps, adds the statistics 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from loaders.store import Store
 from metrics.periods import (
@@ -64,18 +66,17 @@ WITH versions AS (
     FROM uploads
     WHERE kind = '{kind}'
 ),
-candidates AS (
-    SELECT v.version, t.*
+latest AS (
+    SELECT arg_max(t.rowid, v.version) AS row_id
     FROM {kind} t
     JOIN versions v USING (upload_id)
     WHERE t.dat IN ({placeholders})
-),
-latest AS (
-    SELECT {key}, max(version) AS version FROM candidates GROUP BY {key}
+    GROUP BY {key}
 )
-SELECT c.* EXCLUDE (version, period_end, source_row)
-FROM candidates c
-SEMI JOIN latest USING ({key}, version)
+SELECT t.* EXCLUDE (period_end, source_row)
+FROM {kind} t
+SEMI JOIN latest ON latest.row_id = t.rowid
+WHERE t.dat IN ({placeholders})
 """
 
 _RAW = """
@@ -162,14 +163,13 @@ def refresh_results(store: Store, partnerships: tuple[str, ...]) -> None:
         store.execute(f"INSERT INTO results ({columns}) SELECT {columns} FROM refresh_results_output")
     finally:
         for name in registered:
-            try:
+            with contextlib.suppress(Exception):  # not registered: an earlier step failed
                 store.unregister(name)
-            except Exception:  # noqa: BLE001 - never registered: an earlier step failed
-                pass
     # Only reached on success: after a failure the caller's transaction rolls the temp tables back.
-    for table in ("refresh_quarters", "refresh_measures", "refresh_days", *_CURRENT_ROWS, "refresh_raw",
-                  *_family_temp_tables()):
+    for table in ("refresh_quarters", "refresh_measures", "refresh_days", *_CURRENT_ROWS, "refresh_raw"):
         store.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    for kind, name in _family_temp_objects():
+        store.execute(f"DROP {kind} IF EXISTS temp.{name}")
 
 
 def refresh_all(store: Store) -> None:
@@ -192,7 +192,7 @@ def _materialise_current_rows(store: Store, areas: tuple[str, ...]) -> None:
     # One placeholder per partnership (not a list parameter), so DuckDB filters while it scans.
     placeholders = ", ".join("?" * len(areas))
     for target, (kind, key) in _CURRENT_ROWS.items():
-        store.execute(_CURRENT.format(target=target, kind=kind, key=key, placeholders=placeholders), list(areas))
+        store.execute(_CURRENT.format(target=target, kind=kind, key=key, placeholders=placeholders), [*areas, *areas])
 
 
 def _quarters_table(store: Store, areas: tuple[str, ...]) -> pa.Table:
@@ -265,15 +265,15 @@ def _statements(family: str) -> tuple[str, ...]:
 
 
 @cache
-def _family_temp_tables() -> tuple[str, ...]:
-    """The temp tables the family files create, to drop them afterwards."""
-    names: list[str] = []
+def _family_temp_objects() -> tuple[tuple[str, str], ...]:
+    """The temp tables and macros the family files create, as (TABLE | MACRO, name), to drop afterwards."""
+    found: list[tuple[str, str]] = []
     for family in FAMILIES:
         for statement in _statements(family):
-            match = re.match(r"CREATE\s+OR\s+REPLACE\s+TEMP\s+TABLE\s+(\w+)", statement, re.IGNORECASE)
+            match = re.match(r"CREATE\s+OR\s+REPLACE\s+TEMP\s+(TABLE|MACRO)\s+(\w+)", statement, re.IGNORECASE)
             if match:
-                names.append(match[1])
-    return tuple(names)
+                found.append((match[1].upper(), match[2]))
+    return tuple(found)
 
 
 # -- statistics ------------------------------------------------------------------------------------
@@ -283,10 +283,9 @@ def _with_statistics(table: pa.Table) -> pa.Table:
     """Add value and confidence limits: Wilson for proportions, Byar for counts and for rates' numerators."""
     numerator = _floats(table["numerator"])
     denominator = _floats(table["denominator"])
-    unit = np.asarray(table["unit"].to_pylist(), dtype=object)
-    proportion = unit == "proportion"
-    rate = unit == "rate"
-    count = unit == "count"
+    proportion, rate, count = (
+        pc.equal(table["unit"], unit).to_numpy(zero_copy_only=False) for unit in ("proportion", "rate", "count")
+    )
 
     with np.errstate(divide="ignore", invalid="ignore"):
         per_denominator = np.where(denominator > 0, numerator / denominator, np.nan)

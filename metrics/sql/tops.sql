@@ -24,41 +24,38 @@ LEFT JOIN refresh_journeys j ON j.dat = t.dat AND j.agncy = t.agncy AND j.episod
 
 CREATE OR REPLACE TEMP TABLE refresh_tops_due AS
 WITH bounds AS (
-    SELECT dat, max(review_end) AS last_review_end FROM refresh_quarters GROUP BY dat
+    SELECT dat, min(s) AS first_start, max(review_end) AS last_review_end FROM refresh_quarters GROUP BY dat
 ),
-anniversaries AS (
-    -- Six-month anniversaries A = TRIAGED + 182 x k (k = 1, 2, ...) while the journey is open at A (before
-    -- its DISD), up to the last review bound of the partnership's quarters.
-    SELECT j.jid, j.dat, j.agncy, j.team, j.triaged + CAST(182 * r.k AS INTEGER) AS due
-    FROM refresh_journeys j
-    JOIN bounds b USING (dat),
-    unnest(range(1, greatest(
-        (least(coalesce(j.disd - 1, b.last_review_end), b.last_review_end) - j.triaged) // 182, 0) + 1)) r(k)
+due AS (
+    -- Start: every journey, due on TRIAGED. Exit: every successful discharge, due on DISD.
+    SELECT jid, dat, agncy, team, 'start' AS stage, triaged AS due FROM refresh_journeys
+    UNION ALL
+    SELECT jid, dat, agncy, team, 'exit', disd FROM refresh_journeys WHERE discharge_class = 'successful'
+    UNION ALL
+    -- Review: six-month anniversaries A = TRIAGED + 182 x k (k = 1, 2, ...) while the journey is open at A
+    -- (before its DISD), from the first quarter's S to the last review bound of the partnership's quarters.
+    SELECT jid, dat, agncy, team, 'review', triaged + CAST(182 * k AS INTEGER)
+    FROM (
+        SELECT
+            j.jid, j.dat, j.agncy, j.team, j.triaged,
+            unnest(range(
+                greatest((b.first_start - j.triaged + 181) // 182, 1),
+                (least(coalesce(j.disd - 1, b.last_review_end), b.last_review_end) - j.triaged) // 182 + 1
+            )) AS k
+        FROM refresh_journeys j
+        JOIN bounds b USING (dat)
+    )
 )
--- Start: every journey, due on TRIAGED, in time with a start TOP within 14 days either side.
-SELECT j.dat, j.agncy, j.team, 'start' AS stage, j.triaged AS due,
+-- In time: a TOP of that stage for the journey within 14 days either side of the due date (28 for reviews).
+SELECT
+    d.dat, d.agncy, d.team, d.stage, d.due,
     EXISTS (
         SELECT 1 FROM refresh_top_forms t
-        WHERE t.jid = j.jid AND t.stage = 'start' AND abs(t.topdate - j.triaged) <= 14
+        WHERE t.jid = d.jid AND t.stage = d.stage
+          AND abs(t.topdate - d.due) <= CASE WHEN d.stage = 'review' THEN 28 ELSE 14 END
     ) AS done
-FROM refresh_journeys j
-UNION ALL
--- Review: each anniversary, in time with a review TOP within 28 days either side.
-SELECT a.dat, a.agncy, a.team, 'review', a.due,
-    EXISTS (
-        SELECT 1 FROM refresh_top_forms t
-        WHERE t.jid = a.jid AND t.stage = 'review' AND abs(t.topdate - a.due) <= 28
-    )
-FROM anniversaries a
-UNION ALL
--- Exit: every successful discharge, due on DISD, in time with an exit TOP within 14 days either side.
-SELECT j.dat, j.agncy, j.team, 'exit', j.disd,
-    EXISTS (
-        SELECT 1 FROM refresh_top_forms t
-        WHERE t.jid = j.jid AND t.stage = 'exit' AND abs(t.topdate - j.disd) <= 14
-    )
-FROM refresh_journeys j
-WHERE j.discharge_class = 'successful';
+FROM due d
+WHERE d.due >= (SELECT min(day) FROM refresh_days);
 
 
 WITH due_by_quarters AS (

@@ -14,6 +14,7 @@
 --   refresh_teams             the partnerships, providers and teams found in the journeys, numbered
 --   refresh_journey_windows   one row per journey and quarter where the journey is in treatment during W
 --                             or in the 12-week retention cohort, with the facts each measure tests
+--                             (dropped, with refresh_current_journeys, once everything is counted)
 --   refresh_display_groups    how codes are shown in breakdowns ('1' -> 'Male', 'A' -> 'White', ...)
 --   refresh_journey_counts, refresh_client_counts
 --                             the counts behind every journey-level and client-level measure (treatment
@@ -44,10 +45,15 @@
 -- client with a single journey there *is* that journey.
 
 CREATE OR REPLACE TEMP TABLE refresh_journeys AS
-WITH numbered AS (
+WITH clients AS (
+    SELECT dat, client_key, row_number() OVER () AS cid
+    FROM (SELECT DISTINCT dat, client_key FROM refresh_current_journeys)
+),
+numbered AS (
     SELECT
-        j.* EXCLUDE (team),
+        j.* EXCLUDE (team, client_key, upload_id, refld, drug1, age),
         coalesce(j.team, '') AS team,
+        j.refld IS NOT NULL AND j.drug1 IS NOT NULL AS referral_and_drug_recorded,
         CASE
             WHEN j.age < 25 THEN '18-24'
             WHEN j.age < 35 THEN '25-34'
@@ -56,23 +62,22 @@ WITH numbered AS (
             WHEN j.age < 65 THEN '55-64'
             ELSE '65+'
         END AS age_band,
-        dense_rank() OVER (ORDER BY j.dat, j.client_key) AS cid,
+        c.cid,
         -- jid orders each client's journeys as the attribute rule does: the greatest jid is the latest.
         row_number() OVER (
-            ORDER BY j.dat, j.client_key, j.triaged, try_cast(j.episodid AS HUGEINT) NULLS FIRST, j.episodid,
-                     j.agncy
+            ORDER BY c.cid, j.triaged, try_cast(j.episodid AS HUGEINT) NULLS FIRST, j.episodid, j.agncy
         ) AS jid
     FROM refresh_current_journeys j
+    JOIN clients c USING (dat, client_key)
 ),
-next_journey AS (
-    -- The client's first journey in the partnership triaged after this one's discharge.
-    SELECT n.jid, later.triaged AS next_triaged
-    FROM numbered n
-    ASOF LEFT JOIN numbered later ON later.cid = n.cid AND later.triaged > n.disd
+represented AS (
+    -- Journeys after which the client started a new journey in the partnership within 182 days: TRIAGED
+    -- in (DISD, DISD + 182 days].
+    SELECT DISTINCT n.jid
+    FROM (SELECT jid, cid, disd FROM numbered WHERE disd IS NOT NULL) n
+    JOIN (SELECT cid, triaged FROM numbered) later
+      ON later.cid = n.cid AND later.triaged > n.disd AND later.triaged <= n.disd + 182
 ),
-client_journeys AS (SELECT cid, count(*) AS journeys FROM numbered GROUP BY cid),
-provider_journeys AS (SELECT cid, agncy, count(*) AS journeys FROM numbered GROUP BY cid, agncy),
-team_journeys AS (SELECT cid, agncy, team, count(*) AS journeys FROM numbered GROUP BY cid, agncy, team),
 profiles AS (
     SELECT row_number() OVER () AS profile, *
     FROM (SELECT DISTINCT subgrp, sex, ethnic, rfls, age_band FROM numbered)
@@ -91,9 +96,9 @@ SELECT
     j.dat,
     j.agncy,
     j.team,
-    t.dat_id,
-    t.provider_id,
-    t.team_id,
+    t.dat_id::INTEGER AS dat_id,
+    t.provider_id::INTEGER AS provider_id,
+    t.team_id::INTEGER AS team_id,
     j.episodid,
     j.triaged,
     j.disd,
@@ -103,7 +108,7 @@ SELECT
     j.ethnic,
     j.rfls,
     j.age_band,
-    p.profile,
+    p.profile::INTEGER AS profile,
     substance.category AS substance_class,
     ethnicity.category <> 'Not stated' AS ethnicity_stated,
     ethnicity.category NOT IN ('White', 'Not stated') AS black_minority_ethnic,
@@ -113,19 +118,18 @@ SELECT
     sex.category <> 'Not stated'
         AND ethnicity.category <> 'Not stated'
         AND parental.category IS NOT DISTINCT FROM 'recorded'
-        AND j.refld IS NOT NULL
-        AND j.drug1 IS NOT NULL
+        AND j.referral_and_drug_recorded
         AND injecting.code IS NOT NULL AS fully_recorded,   -- INJSTAT Z (declined) is an answer
-    -- Re-presented: a new journey in the partnership triaged in (DISD, DISD + 182 days].
-    coalesce(n.next_triaged <= j.disd + 182, false) AS represented,
-    in_partnership.journeys > 1 AS several_journeys,
-    at_provider.journeys > 1 AS several_at_provider,
-    in_team.journeys > 1 AS several_in_team
+    j.jid IN (SELECT jid FROM represented) AS represented,
+    -- Does the client have another journey in the partnership, with the provider, in the team? In the
+    -- order of w a client's journeys are together, and within them those with each provider and team.
+    coalesce(lag(j.cid) OVER w = j.cid, false) OR coalesce(lead(j.cid) OVER w = j.cid, false) AS several_journeys,
+    coalesce(lag(j.cid) OVER w = j.cid AND lag(j.agncy) OVER w = j.agncy, false)
+        OR coalesce(lead(j.cid) OVER w = j.cid AND lead(j.agncy) OVER w = j.agncy, false) AS several_at_provider,
+    coalesce(lag(j.cid) OVER w = j.cid AND lag(j.agncy) OVER w = j.agncy AND lag(j.team) OVER w = j.team, false)
+        OR coalesce(lead(j.cid) OVER w = j.cid AND lead(j.agncy) OVER w = j.agncy AND lead(j.team) OVER w = j.team,
+                    false) AS several_in_team
 FROM numbered j
-JOIN next_journey n USING (jid)
-JOIN client_journeys in_partnership USING (cid)
-JOIN provider_journeys at_provider USING (cid, agncy)
-JOIN team_journeys in_team USING (cid, agncy, team)
 JOIN profiles p USING (subgrp, sex, ethnic, rfls, age_band)
 JOIN teams t USING (dat, agncy, team)
 JOIN code_lists substance ON substance.list = 'substance_group' AND substance.code = j.subgrp
@@ -134,7 +138,8 @@ JOIN code_lists ethnicity ON ethnicity.list = 'ethnicity' AND ethnicity.code = j
 JOIN code_lists referral ON referral.list = 'referral_source' AND referral.code = j.rfls
 LEFT JOIN code_lists discharge ON discharge.list = 'discharge_reason' AND discharge.code = j.disrsn
 LEFT JOIN code_lists parental ON parental.list = 'parental_status' AND parental.code = j.prntstat
-LEFT JOIN code_lists injecting ON injecting.list = 'injecting_status' AND injecting.code = j.injstat;
+LEFT JOIN code_lists injecting ON injecting.list = 'injecting_status' AND injecting.code = j.injstat
+WINDOW w AS (ORDER BY j.cid, j.agncy, j.team, j.jid);
 
 
 CREATE OR REPLACE TEMP TABLE refresh_profiles AS
@@ -148,24 +153,19 @@ CREATE OR REPLACE TEMP TABLE refresh_teams AS
 SELECT DISTINCT team_id, provider_id, dat_id, dat, agncy, team FROM refresh_journeys;
 
 
+-- The financial quarter holding a day, numbered as refresh_quarters.qi (2024-25 Q1 is 8096).
+CREATE OR REPLACE TEMP MACRO refresh_quarter_index(d) AS (year(d) * 12 + month(d) - 4) // 3;
+
+
 CREATE OR REPLACE TEMP TABLE refresh_journey_windows AS
 SELECT
-    q.qi,
+    qi::INTEGER AS qi,
     j.jid,
     j.cid,
     j.dat_id,
     j.provider_id,
     j.team_id,
-    j.subgrp,
-    j.sex,
-    j.ethnic,
-    j.rfls,
-    j.age_band,
     j.profile,
-    j.substance_class,
-    j.ethnicity_stated,
-    j.black_minority_ethnic,
-    j.ethnic_minority,
     j.several_journeys,
     j.several_at_provider,
     j.several_in_team,
@@ -193,10 +193,25 @@ SELECT
     -- still open, when it lasted 84 days or more, or when it ended successfully sooner.
     j.triaged BETWEEN q.s84 AND q.e84 AS in_retention_cohort,
     j.disd IS NULL OR j.disd - j.triaged >= 84 OR j.discharge_class = 'successful' AS retained
-FROM refresh_journeys j
-JOIN refresh_quarters q
-  ON q.dat = j.dat
- AND ((j.triaged <= q.e AND (j.disd IS NULL OR j.disd >= q.s)) OR j.triaged BETWEEN q.s84 AND q.e84);
+FROM (
+    -- Candidate quarters: from the quarter of TRIAGED to 3 quarters after that of DISD (W is 4 whole
+    -- quarters), or to the last quarter while open, and to 4 quarters after that of TRIAGED + 84 days for
+    -- the retention cohort; the exact tests follow.
+    SELECT
+        j.*,
+        unnest(range(
+            greatest(refresh_quarter_index(j.triaged), b.first_qi),
+            least(
+                greatest(coalesce(refresh_quarter_index(j.disd) + 3, b.last_qi),
+                         refresh_quarter_index(j.triaged + 84) + 4),
+                b.last_qi
+            ) + 1
+        )) AS qi
+    FROM refresh_journeys j
+    JOIN (SELECT dat, min(qi) AS first_qi, max(qi) AS last_qi FROM refresh_quarters GROUP BY dat) b USING (dat)
+) j
+JOIN refresh_quarters q USING (dat, qi)
+WHERE (j.triaged <= q.e AND (j.disd IS NULL OR j.disd >= q.s)) OR j.triaged BETWEEN q.s84 AND q.e84;
 
 
 -- How groups are shown: substance groups by label, sex and ethnicity by category, referral sources as
@@ -245,6 +260,7 @@ WITH by_code AS (
         count(*) FILTER (WHERE in_retention_cohort) AS retention_cohort,
         count(*) FILTER (WHERE in_retention_cohort AND retained) AS retained
     FROM refresh_journey_windows
+    JOIN refresh_profiles USING (profile)
     GROUP BY GROUPING SETS (
         (dat_id, qi), (dat_id, qi, provider_id), (dat_id, qi, team_id), (dat_id, qi, subgrp),
         (dat_id, qi, sex), (dat_id, qi, age_band), (dat_id, qi, ethnic), (dat_id, qi, rfls)
@@ -287,11 +303,12 @@ WITH partnership_clients AS (
     JOIN refresh_profiles p USING (profile)
     UNION ALL
     SELECT
-        qi, dat_id, subgrp, sex, ethnic, rfls, age_band, substance_class, ethnicity_stated,
-        black_minority_ethnic, ethnic_minority, effective, successful_in_window AND NOT represented,
-        open_at_end, open_four_years
-    FROM refresh_journey_windows
-    WHERE in_window AND NOT several_journeys
+        w.qi, w.dat_id, p.subgrp, p.sex, p.ethnic, p.rfls, p.age_band, p.substance_class, p.ethnicity_stated,
+        p.black_minority_ethnic, p.ethnic_minority, w.effective, w.successful_in_window AND NOT w.represented,
+        w.open_at_end, w.open_four_years
+    FROM refresh_journey_windows w
+    JOIN refresh_profiles p USING (profile)
+    WHERE w.in_window AND NOT w.several_journeys
 ),
 unit_clients AS (
     -- One row per client, quarter and provider or team (unit_id: provider_id or team_id).
@@ -322,15 +339,17 @@ unit_clients AS (
     JOIN refresh_profiles p USING (profile)
     UNION ALL
     SELECT
-        qi, unit, unit_id, dat_id, substance_class, ethnicity_stated, black_minority_ethnic, ethnic_minority,
-        effective, successful_in_window AND NOT represented, open_at_end, open_four_years
+        w.qi, w.unit, w.unit_id, w.dat_id, p.substance_class, p.ethnicity_stated, p.black_minority_ethnic,
+        p.ethnic_minority, w.effective, w.successful_in_window AND NOT w.represented, w.open_at_end,
+        w.open_four_years
     FROM (
         SELECT *, 'provider' AS unit, provider_id AS unit_id FROM refresh_journey_windows
         WHERE in_window AND NOT several_at_provider
         UNION ALL
         SELECT *, 'team', team_id FROM refresh_journey_windows
         WHERE in_window AND NOT several_in_team
-    )
+    ) w
+    JOIN refresh_profiles p USING (profile)
 ),
 by_code AS (
     -- The whole partnership and its attribute breakdowns.
@@ -396,6 +415,11 @@ JOIN (SELECT DISTINCT dat_id, dat FROM refresh_teams) d USING (dat_id)
 JOIN refresh_quarters q USING (dat, qi)
 LEFT JOIN refresh_display_groups g USING (breakdown, code)
 GROUP BY ALL;
+
+
+-- Everything is counted: free the memory of the largest tables before the other families run.
+DROP TABLE refresh_journey_windows;
+DROP TABLE refresh_current_journeys;
 
 
 WITH measures AS (

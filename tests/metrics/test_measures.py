@@ -727,3 +727,53 @@ def test_every_measure_is_computed(store: Store, kpi: str) -> None:
     load_journeys(store, journey("a", "1", "2024-02-01"))
     row = result(store, kpi)
     assert row["numerator"] is not None
+
+
+def test_clients_with_several_journeys_in_one_provider_or_team(store: Store) -> None:
+    """A client counts once in each provider and team, however many journeys they had there.
+
+    n1: two journeys at P1 in team T1 (2024-01-10 to 2024-02-01 unplanned, 22 days; 2024-03-01 open).
+    n2: two journeys at P1, one in T1 (2024-02-01 open) and one with no team (2024-11-15 open, 46 days).
+    n3: one journey at P2 (2024-12-01 open, 30 days).
+    In treatment: P1 2 (n1, n2), P2 1; teams P1/T1 2 (n1, n2), P1/(no team) 1 (n2), P2/(no team) 1.
+    Effective: n1 (second journey, 305 days) and n2 (T1 journey, 334 days) everywhere they are, except
+    n2 in P1/(no team) (46 days); n3 not. Attributes: n2 counts as female from the latest journey (sex 2)
+    in the partnership and in P1/(no team), but as male in P1/T1.
+    """
+    load_journeys(
+        store,
+        journey("n1", "1", "2024-01-10", "2024-02-01", "85", team="T1"),
+        journey("n1", "2", "2024-03-01", team="T1"),
+        journey("n2", "3", "2024-02-01", team="T1"),
+        journey("n2", "4", "2024-11-15", sex="2"),
+        journey("n3", "5", "2024-12-01", agncy="P2"),
+    )
+    assert_share(store, "effective_treatment_rate", 2, 3)
+    assert groups(store, "effective_treatment_rate", "provider") == {"P1": (2, 2), "P2": (0, 1)}
+    assert groups(store, "effective_treatment_rate", "team") == {
+        "P1/(no team)": (0, 1), "P1/T1": (2, 2), "P2/(no team)": (0, 1)}
+    assert groups(store, "in_treatment", "sex") == {"Female": (1, None), "Male": (2, None)}
+
+
+def test_current_rows_follow_the_same_precedence_as_the_views(store: Store) -> None:
+    """The refresh ranks versions itself (faster); it must pick exactly the rows the current_* views pick."""
+    from metrics.results import _materialise_current_rows
+
+    load_journeys(store, journey("a", "1", "2024-02-01"), journey("b", "2", "2024-02-01"), period="2024-25 Q3")
+    load_journeys(store, journey("a", "1", "2024-02-01", "2024-03-01", "85"), period="2024-25 Q3")  # same period
+    load_journeys(store, journey("b", "2", "2024-02-01", sex="2"), journey("c", "3", "2024-03-01"),
+                  period="2024-25 Q1")  # back-filled: b stays as the Q3 file has it, c is new
+    load(store, TOP_HEADER, top("a", "1", "T1", "2024-02-01", "S"), period="2024-25 Q3")
+    load(store, TOP_HEADER, top("a", "1", "T1", "2024-02-02", "S"), period="2024-25 Q2")
+    load(store, DIP_HEADER, dip("CS1", "2024-12", 20, 10, 2, 1, 1, 6, 2, 4, 4))
+    load(store, DIP_HEADER, dip("CS1", "2024-12", 20, 12, 2, 1, 1, 6, 2, 4, 4))
+    _materialise_current_rows(store, (DAT,))
+    try:
+        for kind in ("journeys", "tops", "dip"):
+            mine = store.rows(f"SELECT * FROM refresh_current_{kind} ORDER BY ALL")
+            assert mine == store.rows(f"SELECT * FROM current_{kind} ORDER BY ALL"), kind
+            assert mine
+    finally:
+        for kind in ("journeys", "tops", "dip"):
+            store.execute(f"DROP TABLE temp.refresh_current_{kind}")
+    assert store.scalar("SELECT disd FROM current_journeys WHERE episodid = '1'") == date(2024, 3, 1)

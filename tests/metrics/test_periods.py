@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from metrics.periods import (
     Window,
     data_end,
     parse_quarter,
+    quarter_index,
     quarter_range,
     twelve_months_ending,
     window,
@@ -77,3 +78,13 @@ def test_data_end_and_quarter_range_follow_active_uploads(store: Store) -> None:
     withdraw_upload(store, upload_id=dip.upload_id)
     assert data_end(store, "E08000001") == date(2024, 6, 30)
     assert [q.label for q in quarter_range(store, "E08000001")] == ["2024-25 Q1"]
+
+
+def test_quarter_index_numbers_quarters_as_the_sql_does() -> None:
+    """metrics/sql/treatment.sql numbers the quarter of a day as (year * 12 + month - 4) // 3."""
+    assert quarter_index(Quarter(2024, 1)) == 8096
+    assert quarter_index(Quarter(2024, 4)) == quarter_index(Quarter(2025, 1)) - 1
+    day = date(2019, 1, 1)
+    while day <= date(2026, 12, 31):
+        assert quarter_index(Quarter.containing(day)) == (day.year * 12 + day.month - 4) // 3, day
+        day = day.replace(day=28) + timedelta(days=5)
