@@ -439,6 +439,22 @@ def headline(card: pd.DataFrame, *, kpi: str) -> Headline:
 
 
 _MISSING_SQL = """
+-- The current journeys of one partnership, chosen as metrics/results.py chooses them: rank the
+-- uploads (a few hundred rows) and keep each journey's best version, which is far cheaper than the
+-- current_journeys view's window over every version of every partnership's rows.
+WITH versions AS (
+    SELECT upload_id, row_number() OVER (ORDER BY period_end, upload_id) AS version
+    FROM uploads WHERE kind = 'journeys'
+),
+latest AS (
+    SELECT arg_max(j.rowid, v.version) AS row_id
+    FROM journeys j JOIN versions v USING (upload_id)
+    WHERE j.dat = $area
+    GROUP BY j.agncy, j.episodid
+),
+current AS (
+    SELECT * FROM journeys j SEMI JOIN latest ON latest.row_id = j.rowid WHERE j.dat = $area
+)
 SELECT field, missing, total, missing / nullif(total, 0) AS share FROM (
     SELECT count(*) AS total,
            count(*) FILTER (WHERE sex = '9') AS "Sex (SEX)",
@@ -447,8 +463,8 @@ SELECT field, missing, total, missing / nullif(total, 0) AS share FROM (
            count(*) FILTER (WHERE refld IS NULL) AS "Referral date (REFLD)",
            count(*) FILTER (WHERE drug1 IS NULL) AS "Primary drug (DRUG1)",
            count(*) FILTER (WHERE injstat IS NULL) AS "Injecting status (INJSTAT)"
-    FROM current_journeys
-    WHERE dat = $area AND triaged <= $end AND (disd IS NULL OR disd >= $start)
+    FROM current
+    WHERE triaged <= $end AND (disd IS NULL OR disd >= $start)
 ) UNPIVOT (missing FOR field IN (COLUMNS(* EXCLUDE total)))
 ORDER BY missing DESC, field
 """
