@@ -30,10 +30,11 @@
 --   * In a provider (team) breakdown each measure is computed on the client's journeys with that provider
 --     (team) only: the client counts once in each provider where they had a journey in W, with attributes
 --     from their latest journey there. Re-presentation is still looked for across the whole partnership.
---   * Successful completions: a client with several successful discharges in W is judged on the latest
---     (greatest DISD, then the attribute order above): they count when no journey of theirs in the
---     partnership has TRIAGED in (DISD, DISD + 182 days]. A new journey triaged on the discharge day itself
---     is not a re-presentation (the interval is open at DISD, as written in kpis.md).
+--   * Successful completions, as kpis.md words it: a client counts when they have *a* journey discharged
+--     successfully in W after which no journey of theirs in the partnership has TRIAGED in
+--     (DISD, DISD + 182 days]; with several successful discharges in W, any one that was not followed by a
+--     re-presentation is enough. A new journey triaged on the discharge day itself is not a
+--     re-presentation (the interval is open at DISD, as written in kpis.md).
 --   * Discharge classes come from code list 'discharge_reason'. A reason whose class is neither
 --     successful nor unplanned nor transfer (a local code) counts in no exit measure's numerator or
 --     denominator, as transfers do not; an effective or retained journey needs a *successful* ending.
@@ -278,7 +279,7 @@ GROUP BY ALL;
 -- Clients per quarter and group: the whole partnership and its client-attribute breakdowns, each provider
 -- and each team. A client with several journeys in the unit (the whole partnership, a provider, a team) is
 -- counted once: their latest journey in W (greatest jid) gives the attributes, any effective journey makes
--- them effective, and completion is judged on their latest successful discharge in W. A client with a
+-- them effective, and any successful discharge in W not followed by a re-presentation makes them completed. A client with a
 -- single journey in the unit is that journey.
 CREATE OR REPLACE TEMP TABLE refresh_client_counts AS
 WITH partnership_clients AS (
@@ -292,8 +293,7 @@ WITH partnership_clients AS (
             any_value(dat_id) AS dat_id,
             arg_max(profile, jid) AS profile,
             bool_or(effective) AS effective,
-            coalesce(NOT arg_max(represented, (disd, jid)) FILTER (WHERE successful_in_window), false)
-                AS completed,
+            bool_or(successful_in_window AND NOT represented) AS completed,
             bool_or(open_at_end) AS open_at_end,
             bool_or(open_four_years) AS open_four_years
         FROM refresh_journey_windows
@@ -323,8 +323,7 @@ unit_clients AS (
             any_value(dat_id) AS dat_id,
             arg_max(profile, jid) AS profile,
             bool_or(effective) AS effective,
-            coalesce(NOT arg_max(represented, (disd, jid)) FILTER (WHERE successful_in_window), false)
-                AS completed,
+            bool_or(successful_in_window AND NOT represented) AS completed,
             bool_or(open_at_end) AS open_at_end,
             bool_or(open_four_years) AS open_four_years
         FROM (

@@ -1,0 +1,461 @@
+"""``python -m bench``: measure the dashboard at England's size and write bench/results.md.
+
+``python -m bench --smoke`` runs every step on the small demo data in a temporary folder (or
+``--out``), once or twice each, without judging the times: a check that the harness works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench import report
+from bench.dataset import cached_extracts, copy_database, remove_database
+from bench.measure import GIB, ROOT, Figure, Target, median, run_worker
+from loaders.demo import DEFAULT_SEED
+
+BENCH_DIR = ROOT / "bench"
+
+# The families of statements (see bench.worker._statement_label) that compute effective_treatment and
+# completions_opiate: the current journeys and metrics/sql/treatment.sql (12 measures, all breakdowns).
+TREATMENT_SQL = ("current rows (journeys)", "treatment")
+
+# The smoke run loads the demo data's newest eight quarters only: every step, in seconds.
+SMOKE_QUARTERS = 8
+
+FIGURE_IDS = (
+    "build_full", "ingest_loader", "ingest_bare", "ingest_ratio", "refresh_all", "scorecard_warm",
+    "scorecard_cold", "series_warm", "page_first_load", "page_overview", "page_overview_cached",
+    "page_trajectories", "page_trajectories_cached", "pandas_agreement", "pandas_speed_ratio",
+    "pandas_speed_ratio_refresh", "memory_load", "memory_refresh", "memory_build", "memory_app",
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    smoke: bool
+    scale: str
+    seed: int
+    out_dir: Path  # results.md goes here
+    data_dir: Path  # the extracts cache
+    db_dir: Path  # the databases
+    ingest_runs: int
+    warm_runs: int
+    cold_runs: int
+    page_partnerships: int
+    pandas_runs: int
+    reuse_db: bool
+    quarters: int | None = None  # only the newest quarters' files (the smoke run's shorter history)
+
+    @property
+    def base_db(self) -> Path:
+        return self.db_dir / "base.duckdb"
+
+    @property
+    def national_db(self) -> Path:
+        return self.db_dir / "national.duckdb"
+
+    @property
+    def work_db(self) -> Path:
+        return self.db_dir / "work.duckdb"
+
+    @property
+    def log(self) -> Path:
+        return self.db_dir / "bench.log"
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    if args.smoke:
+        out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench-smoke-"))
+        data = out / "data"
+        return Plan(True, "demo", args.seed, out, data, data / "db", ingest_runs=1, warm_runs=2, cold_runs=1,
+                    page_partnerships=1, pandas_runs=1, reuse_db=False, quarters=SMOKE_QUARTERS)
+    out = Path(args.out) if args.out else BENCH_DIR
+    data = Path(args.data_dir) if args.data_dir else BENCH_DIR / "data"
+    return Plan(False, "national", args.seed, out, data, data / f"national-seed{args.seed}" / "db",
+                ingest_runs=args.runs, warm_runs=20, cold_runs=5, page_partnerships=args.runs,
+                pandas_runs=args.runs, reuse_db=args.reuse_db)
+
+
+class Run:
+    """What one benchmark run found, step by step; a failed step leaves its figures unmeasured."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.data: dict[str, Any] = {}
+        self.failures: dict[str, str] = {}
+
+    def step(self, name: str, action: Callable[[], None]) -> None:
+        print(f"[bench] {name} ...", flush=True)
+        started = time.perf_counter()
+        try:
+            action()
+        except Exception:  # noqa: BLE001 - every step's failure is reported in results.md, the run goes on
+            self.failures[name] = traceback.format_exc()
+            print(f"[bench] {name} FAILED:\n{self.failures[name]}", file=sys.stderr, flush=True)
+        else:
+            print(f"[bench] {name} done in {time.perf_counter() - started:.1f} s", flush=True)
+
+    # -- steps ------------------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        plan = self.plan
+        plan.db_dir.mkdir(parents=True, exist_ok=True)
+        marker = plan.db_dir / "build.json"
+        if plan.reuse_db and marker.exists() and plan.base_db.exists() and plan.national_db.exists():
+            self.data["build_reused"] = json.loads(marker.read_text())
+            return
+        marker.unlink(missing_ok=True)
+        quarters = ["--quarters", str(plan.quarters)] if plan.quarters else []
+        run = run_worker(["build", "--data-dir", str(plan.data_dir), "--scale", plan.scale, "--seed",
+                          str(plan.seed), "--base", str(plan.base_db), "--national", str(plan.national_db),
+                          *quarters], timeout=4 * 3600, log=plan.log)
+        self.data["build"] = run
+        marker.write_text(json.dumps(run.result))
+
+    def ingest_and_refresh(self) -> None:
+        plan = self.plan
+        extracts = cached_extracts(plan.data_dir, scale=plan.scale, seed=plan.seed).latest_quarters(plan.quarters)
+        held = extracts.held_out
+        loads, bares, refreshes = [], [], []
+        for _ in range(plan.ingest_runs):
+            copy_database(plan.base_db, plan.work_db)
+            loads.append(run_worker(["load", "--db", str(plan.work_db), "--file", str(held.path), "--kind",
+                                     held.kind, "--period", held.period or ""], timeout=3600, log=plan.log))
+            bares.append(run_worker(["bare", "--db", str(plan.db_dir / "bare.duckdb"), "--file", str(held.path)],
+                                    timeout=3600, log=plan.log))
+            refreshes.append(run_worker(["refresh", "--db", str(plan.work_db)], timeout=4 * 3600, log=plan.log))
+        remove_database(plan.work_db)
+        self.data.update(held_out=held, loads=loads, bares=bares, refreshes=refreshes)
+
+    def pandas_reference(self) -> None:
+        from bench.pandas_reference import compare, product_figures
+        from loaders.store import open_store
+
+        plan = self.plan
+        out = plan.db_dir / "pandas_reference.csv"
+        runs = [run_worker(["pandas-reference", "--db", str(plan.national_db), "--out", str(out)],
+                           timeout=4 * 3600, log=plan.log) for _ in range(plan.pandas_runs)]
+        reference = pd.read_csv(out, dtype={"area": str, "period": str, "kpi": str})
+        with open_store(plan.national_db, read_only=True) as store:
+            product = product_figures(store)
+        self.data.update(pandas_runs=runs, comparison=compare(reference, product))
+
+    def diagnosis(self) -> None:
+        from bench.diagnosis import explain_mismatches
+        from loaders.store import open_store
+
+        with open_store(self.plan.national_db, read_only=True) as store:
+            self.data["diagnosis"] = explain_mismatches(store, self.data["comparison"].mismatches)
+
+    def queries(self) -> None:
+        from bench.queries import partnerships, time_queries
+
+        areas = partnerships(self.plan.national_db)
+        self.data["areas"] = areas
+        self.data["queries"] = time_queries(self.plan.national_db, area=areas[0], warm_runs=self.plan.warm_runs,
+                                            cold_runs=self.plan.cold_runs)
+
+    def pages(self) -> None:
+        from bench.browser import time_pages
+        from bench.queries import partnerships
+
+        areas = self.data.get("areas") or partnerships(self.plan.national_db)
+        others = areas[1:] or areas
+        step = max(1, len(others) // self.plan.page_partnerships)
+        chosen = others[::step][: self.plan.page_partnerships]
+        self.data["pages"] = time_pages(self.plan.national_db, partnerships=chosen, log=self.plan.log,
+                                        screenshots=self.plan.db_dir / "screenshots")
+
+    # -- figures ------------------------------------------------------------------------------------------
+
+    def figures(self) -> list[Figure]:
+        d = self.data
+        figures: list[Figure] = []
+        seconds_target = None if self.plan.smoke else Target("<", 2.0, "< 2 s")
+
+        def add(figure: Figure) -> None:
+            if self.plan.smoke and figure.target is not None:  # the smoke run judges nothing
+                figure = Figure(figure.id, figure.name, figure.value, figure.unit, figure.runs, figure.how, None,
+                                figure.samples, figure.note)
+            figures.append(figure)
+
+        def failed(*steps: str) -> str:
+            names = [s for s in steps if s in self.failures]
+            return f"(not measured: step {', '.join(names)} failed, see the log)" if names else ""
+
+        # build
+        build = d.get("build")
+        if build is not None:
+            r = build.result
+            rows = ", ".join(f"{v:,} {k}" for k, v in r["rows_by_kind"].items())
+            generated = (f" The extracts were generated in this run in {r['generated_seconds']:.0f} s (not included)."
+                         if r.get("generated_seconds") else " The extracts were reused from the cache.")
+            add(Figure("build_full", "Full build: every file through load_file, then one refresh_all", r["seconds"],
+                       "s", 1, f"{r['files']} files ({rows}) loaded in order without on_change "
+                       f"({r['load_seconds']:.0f} s), then refresh_all ({r['refresh_seconds']:.0f} s); wall time "
+                       f"inside one process.{generated}"))
+            add(Figure("memory_build", "Peak memory of the full build", build.peak_rss_bytes / GIB, "GiB", 1,
+                       "ru_maxrss of the build process (os.wait4), for information."))
+        else:
+            note = "reused the databases of an earlier run (--reuse-db)" if "build_reused" in d else failed("build")
+            add(Figure("build_full", "Full build: every file through load_file, then one refresh_all", None, "s", 0,
+                       "", note=note))
+            add(Figure("memory_build", "Peak memory of the full build", None, "GiB", 0, "", note=note))
+
+        # ingest
+        loads, bares, refreshes = d.get("loads", []), d.get("bares", []), d.get("refreshes", [])
+        note = failed("ingest and refresh")
+        held = d.get("held_out")
+        what = (f"`{held.path.name}` ({loads[0].result['rows']:,} rows, {loads[0].result['bytes'] / 1e6:.0f} MB)"
+                if held is not None and loads else "the newest quarter's journeys file")
+        loader_rate = [r.result["rows"] / r.result["seconds"] for r in loads]
+        bare_rate = [r.result["rows"] / r.result["seconds"] for r in bares]
+        ratios = [a.result["seconds"] / b.result["seconds"] for a, b in zip(loads, bares, strict=False)]
+        add(Figure("ingest_loader", "Ingest: load_file of one quarterly journeys file", median(loader_rate), "rows/s",
+                   len(loads), f"{what} through load_file (parse, validate, store; no on_change) into a copy of the "
+                   "database holding every earlier quarter; timed inside a child process around load_file "
+                   f"(median {_seconds(loads)}).", samples=tuple(loader_rate), note=note))
+        add(Figure("ingest_bare", "Ingest: bare DuckDB read_csv of the same file", median(bare_rate), "rows/s",
+                   len(bares), "CREATE TABLE t AS SELECT * FROM read_csv(file, all_varchar = true) into a new "
+                   f"database file, in a child process, right after each load (median {_seconds(bares)}).",
+                   samples=tuple(bare_rate), note=note))
+        add(Figure("ingest_ratio", "Ingest: loader time / bare read_csv time", median(ratios), "x", len(ratios),
+                   "time_loader / time_bare of each pair of runs above; target: the loader at least half as fast "
+                   "as the bare read.", Target("<=", 2.0, "<= 2 x"), samples=tuple(ratios), note=note))
+        refresh_seconds = [r.result["seconds"] for r in refreshes]
+        add(Figure("refresh_all", "refresh_all after that load", median(refresh_seconds), "s", len(refreshes),
+                   "metrics.results.refresh_all on the database just loaded (every partnership, 25 measures, every "
+                   "breakdown and quarter), in a child process.", Target("<", 60.0, "< 60 s"),
+                   samples=tuple(refresh_seconds), note=note))
+
+        # reads
+        q = d.get("queries")
+        note = failed("queries")
+        sel = f"partnership {q.selection.area}, {q.selection.period}" if q else ""
+        add(Figure("scorecard_warm", "reports.scorecard, warm", median(q.scorecard_warm) if q else None, "ms",
+                   len(q.scorecard_warm) if q else 0, f"{sel}, default targets, England comparator; repeated in one "
+                   "process after one unmeasured call.", Target("<", 0.1, "< 100 ms"),
+                   samples=tuple(q.scorecard_warm) if q else (), note=note))
+        add(Figure("scorecard_cold", "reports.scorecard, cold (new process)", median(q.scorecard_cold) if q else None,
+                   "ms", len(q.scorecard_cold) if q else 0, "From starting `python -m bench.worker cold-scorecard` "
+                   "to receiving its answer (interpreter start, imports, open read-only, targets, query); the "
+                   "files are in the OS cache.", samples=tuple(q.scorecard_cold) if q else (), note=note))
+        add(Figure("series_warm", "reports.series with SPC, warm", median(q.series_warm) if q else None, "ms",
+                   len(q.series_warm) if q else 0, f"`effective_treatment`, {sel.split(',')[0]}, every quarter, "
+                   "targets and SPC; repeated in one process after one unmeasured call.",
+                   Target("<", 0.2, "< 200 ms"), samples=tuple(q.series_warm) if q else (), note=note))
+
+        # pages
+        p = d.get("pages")
+        note = failed("pages")
+        add(Figure("page_first_load", "App: first page load (Overview) of a new session",
+                   p.first_load_seconds if p else None, "s", 1 if p else 0,
+                   "From page.goto to the scorecard drawn, on a freshly started server (Streamlit's imports and "
+                   "every cache cold).", note=note))
+        for title, slug in (("Overview", "overview"), ("Trajectories", "trajectories")):
+            first = p.first_visit[title] if p else []
+            cached = p.cached[title] if p else []
+            drawn = "the scorecard table" if title == "Overview" else "both plotly charts"
+            add(Figure(f"page_{slug}", f"Page {title}, first visit for a partnership", median(first), "s", len(first),
+                       f"Chromium headless via Playwright: from the click on the sidebar link to {drawn} drawn and "
+                       "the script finished (no stale elements, no running indicator); a partnership newly chosen "
+                       "in the sidebar, so Streamlit's cache holds nothing of it.", seconds_target,
+                       samples=tuple(first), note=note))
+            add(Figure(f"page_{slug}_cached", f"Page {title}, visited again", median(cached), "s", len(cached),
+                       "As above, visiting the page again with the same selection (Streamlit's cache holds its "
+                       "reads).", seconds_target, samples=tuple(cached), note=note))
+
+        # pandas reference
+        comparison = d.get("comparison")
+        pandas_runs = d.get("pandas_runs", [])
+        note = failed("pandas reference")
+        add(Figure("pandas_agreement", "pandas reference vs results: figures that differ",
+                   float(len(comparison.mismatches)) if comparison else None, "mismatches", 1 if comparison else 0,
+                   f"effective_treatment and completions_opiate, every partnership and quarter, breakdown '': "
+                   f"{comparison.compared if comparison else 0:,} figures compared, numerators and denominators "
+                   "exactly (see below).", Target("==", 0, "0"), note=note))
+        pandas_seconds = [r.result["seconds"] for r in pandas_runs]
+        treatment = [_family_seconds(r.result["statements"], TREATMENT_SQL) for r in refreshes]
+        pm, tm, rm = median(pandas_seconds), median(treatment), median(refresh_seconds)
+        add(Figure("pandas_speed_ratio", "pandas reference time / product SQL time for the same measures",
+                   pm / tm if pm and tm else None, "x", min(len(pandas_seconds), len(treatment)),
+                   f"pandas: {pm or 0:.1f} s (reading every journey version of each partnership from DuckDB "
+                   f"and computing the two measures; median of {len(pandas_seconds)}). Product: {tm or 0:.1f} s, "
+                   "the refresh statements that build the current journeys and run metrics/sql/treatment.sql "
+                   "(which computes 12 treatment measures for every breakdown, not just these two), timed "
+                   "statement by statement inside refresh_all.", Target(">=", 20.0, ">= 20 x"),
+                   note=note or failed("ingest and refresh")))
+        add(Figure("pandas_speed_ratio_refresh", "pandas reference time / whole refresh_all time",
+                   pm / rm if pm and rm else None, "x", min(len(pandas_seconds), len(refresh_seconds)),
+                   "The same pandas time against the whole refresh_all, which computes all 25 measures for every "
+                   "breakdown.", note=note or failed("ingest and refresh")))
+
+        # memory
+        memory_target = Target("<", 2.0, "< 2 GiB")
+        add(Figure("memory_load", "Peak memory of the load", _peak(loads), "GiB", len(loads),
+                   "ru_maxrss (os.wait4) of the child process that opens the database, reads and loads the file; "
+                   "the largest of the runs.", memory_target, note=failed("ingest and refresh")))
+        add(Figure("memory_refresh", "Peak memory of refresh_all", _peak(refreshes), "GiB", len(refreshes),
+                   "ru_maxrss of the refresh child process; the largest of the runs; for information.",
+                   note=failed("ingest and refresh")))
+        add(Figure("memory_app", "Peak memory of the running app",
+                   p.app_peak_rss_bytes / GIB if p and p.app_peak_rss_bytes else None, "GiB", 1 if p else 0,
+                   "VmHWM of the streamlit process (/proc/PID/status) after all the page visits above.",
+                   memory_target, note=note))
+        return figures
+
+    def sections(self) -> list[tuple[str, str]]:
+        d = self.data
+        out: list[tuple[str, str]] = []
+        loads = d.get("loads", [])
+        if loads:
+            phases: dict[str, list[float]] = defaultdict(list)
+            for r in loads:
+                for k, v in r.result["phases"].items():
+                    phases[k].append(v)
+            rows = pd.DataFrame([(k, median(v)) for k, v in phases.items()], columns=["part of load_file", "seconds"])
+            bares, refreshes = d.get("bares", []), d.get("refreshes", [])
+            out.append(("Where the loader's time goes", (
+                "Median seconds of each part of load_file for the held-out file (the functions were wrapped "
+                "with timers in the child process; `store` is every statement on the user's database, "
+                "mostly the INSERT).\n\n" + report.frame_table(rows, decimals=3) +
+                f"\n\nSamples (s): load_file {_list([r.result['seconds'] for r in loads])}; bare read_csv "
+                f"{_list([r.result['seconds'] for r in bares])}; refresh_all "
+                f"{_list([r.result['seconds'] for r in refreshes])}.")))
+        refreshes = d.get("refreshes", [])
+        if refreshes:
+            chosen = sorted(refreshes, key=lambda r: r.result["seconds"])[len(refreshes) // 2]
+            statements = pd.DataFrame(chosen.result["statements"], columns=["statement", "family", "seconds"])
+            by_family = (statements.groupby("family")["seconds"].sum().sort_values(ascending=False)
+                         .reset_index())
+            top = statements.sort_values("seconds", ascending=False).head(12)
+            other = chosen.result["seconds"] - statements["seconds"].sum()
+            out.append(("Where refresh_all's time goes", (
+                f"The median refresh run ({chosen.result['seconds']:.1f} s, {chosen.result['result_rows']:,} result "
+                f"rows), statement by statement (the Store's methods were wrapped with timers in the child "
+                f"process; {other:.1f} s were outside any statement: the commit and Python).\n\n"
+                "By family:\n\n" + report.frame_table(by_family) +
+                "\n\nThe slowest statements:\n\n" + report.frame_table(top))))
+        comparison = d.get("comparison")
+        if comparison is not None:
+            runs = d.get("pandas_runs", [])
+            read = median([r.result["read_seconds"] for r in runs])
+            compute = median([r.result["compute_seconds"] for r in runs])
+            body = (f"{comparison.compared:,} figures compared (2 measures x every partnership x every quarter). "
+                    f"The reference took {read or 0:.1f} s reading and {compute or 0:.1f} s computing (medians). ")
+            if comparison.mismatches.empty:
+                body += ("Every numerator and denominator is equal. One reading of kpis.md is not exercised: a "
+                         "client with two successful discharges in W, only the later followed by a new journey "
+                         "within 182 days, counts as completed by kpis.md's words and the reference, but not "
+                         "where only the latest discharge is judged; the synthetic data hold no such client "
+                         "(bench/README.md).")
+            else:
+                body += (f"**{len(comparison.mismatches)} figures differ**; the first of them:\n\n"
+                         + report.frame_table(comparison.mismatches, decimals=0))
+            diagnosis = self.data.get("diagnosis")
+            if diagnosis:
+                body += "\n\n" + diagnosis
+            out.append(("pandas reference against the product", body))
+        q = d.get("queries")
+        if q is not None:
+            phases = pd.DataFrame(q.cold_phases).median().reset_index()
+            phases.columns = ["part of the cold scorecard (inside the child)", "seconds"]
+            out.append(("Reads", (
+                f"Scorecard rows: {q.scorecard_rows}; series rows: {q.series_rows}. Warm samples (ms): scorecard "
+                f"{_ms(q.scorecard_warm)}; series {_ms(q.series_warm)}. Cold samples (ms): {_ms(q.scorecard_cold)}.\n\n"
+                + report.frame_table(phases, decimals=3))))
+        p = d.get("pages")
+        if p is not None:
+            out.append(("Pages", (
+                f"Partnerships chosen: {', '.join(p.partnerships)}. Samples (s): first visit Overview "
+                f"{_list(p.first_visit['Overview'])}, Trajectories {_list(p.first_visit['Trajectories'])}; "
+                f"again Overview {_list(p.cached['Overview'])}, Trajectories {_list(p.cached['Trajectories'])}. "
+                f"The app's resident memory after start: {(p.app_rss_at_start_bytes or 0) / GIB:.2f} GiB.")))
+        if self.failures:
+            out.append(("Failed steps", "\n\n".join(f"{k}:\n\n```\n{v[-2000:]}\n```" for k, v in self.failures.items())))
+        return out
+
+
+def _seconds(runs: list[Any]) -> str:
+    m = median([r.result["seconds"] for r in runs])
+    return f"{m:.2f} s" if m is not None else "-"
+
+
+def _family_seconds(statements: list[list[Any]], families: tuple[str, ...]) -> float:
+    return sum(s for _label, family, s in statements if family in families)
+
+
+def _peak(runs: list[Any]) -> float | None:
+    return max(r.peak_rss_bytes for r in runs) / GIB if runs else None
+
+
+def _ms(samples: list[float]) -> str:
+    return ", ".join(f"{s * 1000:.0f}" for s in samples)
+
+
+def _list(samples: list[float]) -> str:
+    return ", ".join(f"{s:.2f}" for s in samples) or "-"
+
+
+def run_benchmark(plan: Plan) -> tuple[Path, list[Figure], dict[str, str]]:
+    """Every step in turn; returns the results file, the figures and the failed steps."""
+    started_at, started = datetime.now(), time.perf_counter()
+    before = report.machine()
+    plan.db_dir.mkdir(parents=True, exist_ok=True)
+    run = Run(plan)
+    run.step("build", run.build)
+    if "build" not in run.failures:
+        run.step("ingest and refresh", run.ingest_and_refresh)
+        run.step("pandas reference", run.pandas_reference)
+        if "pandas reference" not in run.failures and not run.data["comparison"].mismatches.empty:
+            run.step("diagnosis", run.diagnosis)
+        run.step("queries", run.queries)
+        run.step("pages", run.pages)
+    figures = run.figures()
+    path = plan.out_dir / "results.md"
+    report.write_results(
+        path, title="Benchmark results" + (" (smoke)" if plan.smoke else ""), started=started_at,
+        seconds=time.perf_counter() - started, run_kind="Smoke" if plan.smoke else "Full",
+        scale=plan.scale + (f" (its newest {plan.quarters} quarters)" if plan.quarters else ""),
+        seed=plan.seed, before=before, after_load=report.machine().load_average, figures=figures,
+        sections=run.sections(),
+    )
+    return path, figures, run.failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="demo data, one run of each step, a temporary folder")
+    parser.add_argument("--out", help="where to write results.md (default: bench/, or a temporary folder with --smoke)")
+    parser.add_argument("--data-dir", help="the cache of extracts and databases (default: bench/data)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the demo data's seed")
+    parser.add_argument("--runs", type=int, default=3, help="repetitions of the slow steps in a full run")
+    parser.add_argument("--reuse-db", action="store_true",
+                        help="reuse the databases built by an earlier run (the build is then not timed)")
+    parser.add_argument("--keep-data", action="store_true", help="with --smoke: keep the data in the out folder")
+    args = parser.parse_args(argv)
+    plan = _plan(args)
+    path, figures, failures = run_benchmark(plan)
+    print(report.figures_table(figures))
+    print(f"\nWritten {path}")
+    if plan.smoke and not args.keep_data:
+        shutil.rmtree(plan.data_dir, ignore_errors=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
