@@ -218,3 +218,9 @@ def history_frame(store: Store) -> pd.DataFrame:
 def demo_loaded(store: Store) -> bool:
     """True while any active upload is synthetic demo data."""
     return bool(store.scalar("SELECT count(*) FROM uploads WHERE is_demo AND withdrawn_at IS NULL"))
+
+
+def upload_version(store: Store) -> str:
+    """A token that changes whenever an upload lands or is withdrawn (for readers' caches)."""
+    row = store.one("SELECT count(*), max(upload_id), count(withdrawn_at) FROM uploads")
+    return ":".join(str(v) for v in (row or ()))

@@ -15,7 +15,7 @@ import streamlit as st
 
 from loaders import config
 from loaders.extracts import ENGLAND
-from loaders.load import demo_loaded, history_frame
+from loaders.load import demo_loaded, history_frame, upload_version
 from loaders.periods import Quarter
 from loaders.store import Store, open_store
 from metrics import reports
@@ -44,8 +44,7 @@ def store() -> Store:
 
 def data_version() -> str:
     """Changes whenever an upload lands or is withdrawn."""
-    row = store().one("SELECT count(*), max(upload_id), count(withdrawn_at) FROM uploads")
-    return ":".join(str(v) for v in (row or ()))
+    return upload_version(store())
 
 
 def data_changed() -> None:

@@ -3,31 +3,14 @@ known figures, and on the demo data."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
-
-from loaders.load import load_file
-from loaders.store import open_store
-from metrics.registry import measure_ids
-from metrics.results import refresh_results
-from tests.conftest import SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["overview", "trajectories", "providers", "equality", "criminal_justice", "quality", "export", "upload",
          "about"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _app(page: str) -> AppTest:
@@ -43,19 +26,6 @@ def _text(at: AppTest) -> str:
     parts = [e.value for e in at.markdown] + [e.value for e in at.title] + [e.value for e in at.caption]
     parts += [e.value for e in at.info] + [e.value for e in at.success] + [e.value for e in at.warning]
     return "\n".join(str(p) for p in parts)
-
-
-@pytest.fixture
-def sample_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The four sample extracts loaded through the real loader."""
-    path = tmp_path / "samples.duckdb"
-    monkeypatch.setenv("KPI_DB", str(path))
-    with open_store(path) as store:
-        for name in ("journeys.csv", "tops.csv", "dip.csv", "indicators.csv"):
-            result = load_file(store, data=(SAMPLES / name).read_bytes(), file_name=name,
-                               measure_ids=measure_ids(), on_change=refresh_results)
-            assert result.status == "loaded", result.problems
-    return path
 
 
 @pytest.mark.parametrize("page", PAGES)
