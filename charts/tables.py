@@ -32,7 +32,7 @@ Disclosure control (the usual NHS / OHID small-number rule):
 
 Not covered here, and worth knowing: differencing overlapping rolling 12-month windows from one
 quarter to the next, nested breakdowns (teams within providers), and SPC means over a series
-that includes a suppressed quarter; and ``metrics.reports.figures_csv`` writes unsuppressed
+that includes a suppressed quarter; and any hand-made export bypassing this module writes unsuppressed
 counts, so downloads for people should come from this module.
 
 Export choices: :func:`figures_table` rounds for people (percentages to one decimal place,

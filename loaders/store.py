@@ -8,7 +8,6 @@ numbered migrations in ``migrations/`` to an older one, seeds the code lists fro
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import re
 import secrets
@@ -143,9 +142,6 @@ class Store:
                 self._key = key.encode("ascii")
             return self._key
 
-    def client_key_hex(self) -> str:
-        return hashlib.sha256(self.client_key()).hexdigest()
-
     # -- integrity --------------------------------------------------------------------------
     def content_checksums(self) -> dict[str, str]:
         """A checksum of every table's content, independent of row order.
@@ -245,15 +241,6 @@ def _seed_code_lists(store: Store) -> None:
                     [path.stem, row["code"], row["label"], row["category"]],
                 )
 
-
-def code_list(store: Store, name: str) -> dict[str, tuple[str, str]]:
-    """A code list as {code: (label, category)}."""
-    return {
-        code: (label, category)
-        for code, label, category in store.rows(
-            "SELECT code, label, category FROM code_lists WHERE list = ? ORDER BY code", [name]
-        )
-    }
 
 
 def scratch_store() -> Store:

@@ -93,12 +93,14 @@ def _benchmarks(store: Store, rows: pd.DataFrame, comparator: str) -> pd.Series:
 def _finish(store: Store, rows: pd.DataFrame, *, targets: TargetSet, comparator: str) -> pd.DataFrame:
     rows = apply_targets(rows, targets=targets, previous=_previous_year(store, rows))
     rows["benchmark"] = _benchmarks(store, rows, comparator)
-    comparisons = []
-    for r in rows.itertuples(index=False):
-        comparisons.append(statistics.benchmark_comparison(
-            value=r.value, lower95=r.lower95, upper95=r.upper95, benchmark=r.benchmark,
-            polarity=measure(r.kpi).polarity))
-    rows["benchmark_comparison"] = comparisons
+    # One vectorised comparison per polarity rather than one call per row.
+    polarity = rows["kpi"].map(lambda k: measure(k).polarity)
+    rows["benchmark_comparison"] = statistics.NOT_COMPARED
+    for side in set(polarity):
+        part = rows[polarity == side]
+        rows.loc[part.index, "benchmark_comparison"] = statistics.benchmark_comparisons(
+            value=part["value"].astype(float), lower95=part["lower95"].astype(float),
+            upper95=part["upper95"].astype(float), benchmark=part["benchmark"].astype(float), polarity=side)
     for col in ("window_start", "window_end"):
         rows[col] = pd.to_datetime(rows[col]).dt.strftime("%Y-%m-%d")
     return rows
@@ -313,12 +315,6 @@ def status_counts(card: pd.DataFrame) -> dict[str, int]:
     counts = card["status"].value_counts() if not card.empty else pd.Series(dtype=int)
     return {f"{STATUS_SYMBOLS[s]} {STATUS_WORDS[s]}": int(counts.get(s, 0)) for s in ("red", "amber", "green", "grey")}
 
-
-def figures_csv(frame: pd.DataFrame) -> bytes:
-    """A table of figures as CSV bytes with the command line's field names (aggregates only:
-    results hold no client identifiers)."""
-    columns = [c for c in FIELDS + SPC_FIELDS + FUNNEL_FIELDS if c in frame.columns]
-    return frame[columns].to_csv(index=False).encode("utf-8")
 
 
 SPC_MEANINGS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from charts import figures
+from metrics import reports
 from pages import downloads, state
 
 selection = state.selection_or_stop()
@@ -21,7 +22,7 @@ previous_quarter = state.scorecard(version, selection.area, selection.period.shi
                                    selection.comparator, None, targets)
 previous_year = state.scorecard(version, selection.area, selection.period.shift(-4).label,
                                 selection.comparator, None, targets)
-counts = state.status_counts(card)
+counts = reports.status_counts(card)
 cols = st.columns(4)
 for col, (status, count) in zip(cols, counts.items(), strict=True):
     col.metric(status, count)

@@ -176,10 +176,6 @@ def trends(version: str, area: str, period: str) -> dict[str, list[float | None]
     return reports.recent_values(store(), area=area, period=Quarter.parse(period))
 
 
-def status_counts(card: pd.DataFrame) -> dict[str, int]:
-    return reports.status_counts(card)
-
-
 @st.cache_data(show_spinner=False)
 def measure_frame(version: str, area: str, period: str, breakdown: str, kpi: str, targets: TargetSet) -> pd.DataFrame:
     return reports.measure_frame(store(), area=area, period=Quarter.parse(period), targets=targets,
