@@ -39,13 +39,14 @@ def _timed(name: str, function: Callable[..., Any], phases: dict[str, float]) ->
 
 
 def build(args: argparse.Namespace) -> None:
-    """Load every extract but the held-out journeys file into ``--base``; copy it to ``--national``
-    (not timed), load the held-out file there and refresh every result: the full build, timed."""
+    """Load every extract but the held-out journeys file into ``--base`` and compute every result
+    (refresh_all); copy it to ``--national`` (not timed), load the held-out file there and bring the
+    results up to date as an upload does (refresh_results): the full build, timed."""
     from bench.dataset import cached_extracts, copy_database, remove_database
     from loaders.load import load_file
     from loaders.store import open_store
     from metrics.registry import measure_ids
-    from metrics.results import refresh_all
+    from metrics.results import refresh_all, refresh_results
 
     extracts = cached_extracts(Path(args.data_dir), scale=args.scale, seed=args.seed).latest_quarters(args.quarters)
     base, national = Path(args.base), Path(args.national)
@@ -71,19 +72,25 @@ def build(args: argparse.Namespace) -> None:
     for file in extracts.base_files:
         load(store, file)
     started = time.perf_counter()
+    refresh_all(store)
+    refresh_seconds = time.perf_counter() - started
+    print(f"refresh_all of the earlier quarters: {refresh_seconds:.1f} s", file=sys.stderr, flush=True)
+    started = time.perf_counter()
     store.close()
     close_seconds = time.perf_counter() - started
     copy_database(base, national)
     store = open_store(national)
     load(store, extracts.held_out)
     started = time.perf_counter()
-    refresh_all(store)
-    refresh_seconds = time.perf_counter() - started
+    with store.transaction():
+        refresh_results(store, ())
+    incremental_seconds = time.perf_counter() - started
+    refresh_seconds += incremental_seconds
     result_rows = store.scalar("SELECT count(*) FROM results")
     started = time.perf_counter()
     store.close()
     close_seconds += time.perf_counter() - started
-    print(f"refresh_all: {refresh_seconds:.1f} s", file=sys.stderr, flush=True)
+    print(f"refresh after the newest file: {incremental_seconds:.1f} s", file=sys.stderr, flush=True)
     load_seconds = sum(seconds_by_kind.values()) + close_seconds
     _emit({
         "files": len(extracts.files), "load_seconds": load_seconds, "refresh_seconds": refresh_seconds,
@@ -97,7 +104,9 @@ def build(args: argparse.Namespace) -> None:
 
 
 def load(args: argparse.Namespace) -> None:
-    """Load one file through load_file (no on_change), with the time of its parts."""
+    """Load one file through load_file (no on_change), with the time of its parts; with ``--refresh``,
+    then bring the results up to date in the same process as an upload through the app does
+    (refresh_results, timed apart, statement by statement), so the process's peak memory is an upload's."""
     import loaders.load as load_module
     from loaders.store import open_store
     from metrics.registry import measure_ids
@@ -114,14 +123,24 @@ def load(args: argparse.Namespace) -> None:
     result = load_module.load_file(store, data=data, file_name=Path(args.file).name, kind=args.kind,
                                    period=args.period, is_demo=True, measure_ids=ids)
     seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    store.close()
-    close_seconds = time.perf_counter() - started
     if result.status != "loaded":
         raise SystemExit(f"{result.message} {result.problems[:5]}")
     phases["other (hashing, commit)"] = seconds - sum(phases.values())
-    _emit({"seconds": seconds, "rows": result.rows, "bytes": len(data), "phases": phases,
-           "close_seconds": close_seconds})
+    store.rows = plain_rows  # type: ignore[method-assign]
+    out: dict[str, Any] = {"seconds": seconds, "rows": result.rows, "bytes": len(data), "phases": dict(phases)}
+    if args.refresh:
+        from metrics.results import refresh_results
+
+        statements = _record_statements(store)
+        started = time.perf_counter()
+        with store.transaction():
+            refresh_results(store, result.partnerships)
+        out["refresh"] = {"seconds": time.perf_counter() - started, "statements": statements,
+                          "result_rows": store.scalar("SELECT count(*) FROM results")}
+    started = time.perf_counter()
+    store.close()
+    out["close_seconds"] = time.perf_counter() - started
+    _emit(out)
 
 
 def bare(args: argparse.Namespace) -> None:
@@ -166,9 +185,14 @@ def _family_statements() -> dict[str, str]:
 def _statement_label(sql: str, known: dict[str, str]) -> tuple[str, str]:
     """(label, family) of one statement of the refresh."""
     flat = " ".join(sql.split())
+    copy = re.match(r"(INSERT INTO|DELETE FROM) refreshed_(journeys|tops|dip)\b", flat, re.IGNORECASE)
+    if copy:
+        return f"{copy[1].lower()} refreshed_{copy[2]}", f"current rows ({copy[2]})"
     match = re.match(r"CREATE\s+OR\s+REPLACE\s+TEMP\s+TABLE\s+(\w+)", flat, re.IGNORECASE)
     if match:
         name = match[1]
+        if name.startswith("refresh_sync_"):
+            return f"create {name}", "current rows (changes)"
         if name.startswith("refresh_current_"):
             return f"create {name}", f"current rows ({name.removeprefix('refresh_current_')})"
         return f"create {name}", known.get(name, "setup")
@@ -186,14 +210,10 @@ def _statement_label(sql: str, known: dict[str, str]) -> tuple[str, str]:
     return flat[:60], "other"
 
 
-def refresh(args: argparse.Namespace) -> None:
-    """refresh_all, with the time of every statement it runs."""
-    from loaders.store import open_store
-    from metrics.results import refresh_all
-
+def _record_statements(store: Any) -> list[tuple[str, str, float]]:
+    """Wrap the Store's methods so that every statement is timed and labelled; returns the list they fill."""
     known = _family_statements()
     statements: list[tuple[str, str, float]] = []
-    store = open_store(Path(args.db))
 
     def recorded(function: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(sql: str, params: Any = None) -> Any:
@@ -205,15 +225,32 @@ def refresh(args: argparse.Namespace) -> None:
         return wrapper
 
     # Store.execute calls self.rows, so wrapping rows, arrow and df sees every statement once.
-    store.rows = recorded(store.rows)  # type: ignore[method-assign]
-    store.arrow = recorded(store.arrow)  # type: ignore[method-assign]
-    store.df = recorded(store.df)  # type: ignore[method-assign]
+    store.rows = recorded(store.rows)
+    store.arrow = recorded(store.arrow)
+    store.df = recorded(store.df)
+    return statements
+
+
+def refresh(args: argparse.Namespace) -> None:
+    """refresh_all, with the time of every statement it runs, and whether it leaves exactly the result rows
+    that were there before (the incremental refreshes' rows)."""
+    from loaders.store import open_store
+    from metrics.results import refresh_all
+
+    store = open_store(Path(args.db))
+    store.execute("CREATE TEMP TABLE bench_results_before AS SELECT * FROM results")
+    statements = _record_statements(store)
     started = time.perf_counter()
     refresh_all(store)
     seconds = time.perf_counter() - started
     result_rows = store.scalar("SELECT count(*) FROM results")
+    differing = store.scalar(
+        "SELECT (SELECT count(*) FROM (SELECT * FROM bench_results_before EXCEPT ALL SELECT * FROM results)) + "
+        "(SELECT count(*) FROM (SELECT * FROM results EXCEPT ALL SELECT * FROM bench_results_before))")
+    before_rows = store.scalar("SELECT count(*) FROM bench_results_before")
     store.close()
-    _emit({"seconds": seconds, "statements": statements, "result_rows": result_rows})
+    _emit({"seconds": seconds, "statements": statements, "result_rows": result_rows,
+           "rows_before": before_rows, "rows_differing": differing})
 
 
 # -- reads --------------------------------------------------------------------------------------------
@@ -271,6 +308,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--file", required=True)
     p.add_argument("--kind", default="journeys")
     p.add_argument("--period")
+    p.add_argument("--refresh", action="store_true", help="then refresh_results, as an upload does")
     p.set_defaults(run=load)
     p = sub.add_parser("bare")
     p.add_argument("--db", required=True)

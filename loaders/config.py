@@ -6,6 +6,7 @@ Every setting is listed in SETTINGS so that the README can document each one (a 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,12 @@ SETTINGS: tuple[Setting, ...] = (
         "KPI_CLIENT_KEY_FILE",
         "the database path with the suffix .key",
         "the secret key used to replace client identifiers by a keyed hash; created on first use",
+    ),
+    Setting(
+        "KPI_MEMORY_LIMIT",
+        "1GB",
+        "the memory DuckDB may use for queries (e.g. 1GB, 512MB; 'default' for DuckDB's own, 80% of RAM); "
+        "beyond it, large refreshes spill to a folder next to the database",
     ),
     Setting("KPI_TARGETS", "data/targets.toml", "the targets file the dashboard measures against"),
     Setting("KPI_USER", "the operating-system user", "who the command line records as the uploader"),
@@ -55,6 +62,16 @@ def max_upload_bytes() -> int:
     except ValueError:
         megabytes = 200.0
     return int(megabytes * 1024 * 1024)
+
+
+def memory_limit() -> str | None:
+    """DuckDB's memory_limit (``KPI_MEMORY_LIMIT``, default 1GB); None leaves DuckDB's default."""
+    value = os.environ.get("KPI_MEMORY_LIMIT", "1GB").strip()
+    if value.lower() in ("", "default"):
+        return None
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
+        raise ValueError(f"KPI_MEMORY_LIMIT={value!r} is not a size such as 1GB or 512MB.")
+    return value
 
 
 def client_key_path(db_path: Path) -> Path:

@@ -193,6 +193,10 @@ def open_store(path: str | Path | None = None, *, read_only: bool = False) -> St
             ) from exc
         raise StoreError(f"The database {db_path} could not be opened: {exc}") from exc
     store = Store(con, db_path, read_only=read_only)
+    limit = config.memory_limit()
+    if limit:
+        # Beyond it, DuckDB spills to <database>.tmp (its default temp folder for a database file).
+        con.execute(f"SET memory_limit = '{limit}'")
     if not read_only:
         try:
             _ensure_schema(store)

@@ -15,7 +15,9 @@ current version of each row), runs them, fills in the gaps, adds the statistics 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -24,7 +26,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders.store import Store
+from metrics import current
 from metrics.periods import (
+    REPRESENTATION_DAYS,
     Quarter,
     add_months,
     data_ends,
@@ -49,34 +53,22 @@ RESULT_COLUMNS = (
     "value", "lower95", "upper95", "lower998", "upper998", "provisional",
 )
 
-# The current version of each row of the partnerships being refreshed, materialised once: the newest
-# reporting period wins, then the newest upload, exactly as the current_* views rank versions. Ranking the
-# uploads (a few hundred rows) and keeping each row's best-ranked version with a GROUP BY is several times
-# faster than the views' window over every version of every row (24 million journeys at national scale).
+# The current rows of the partnerships being refreshed, as temp tables for metrics/sql/, taken from the
+# refresh's copy (metrics/current.py). When only the later quarters are recomputed, rows that ended before
+# every window they could reach are left out: a journey discharged before the earliest day any of those
+# windows looks at (the retention cohort's start, the earliest), a TOP dated before it less the tolerance.
 _CURRENT_ROWS = {
-    "refresh_current_journeys": ("journeys", "dat, agncy, episodid"),
-    "refresh_current_tops": ("tops", "dat, agncy, topid"),
-    "refresh_current_dip": ("dip", "dat, suite, month"),
+    "refresh_current_journeys": ("refreshed_journeys", "c.disd IS NULL OR c.disd >= b.lookback"),
+    "refresh_current_tops": ("refreshed_tops", "c.topdate >= b.lookback - 28"),
+    "refresh_current_dip": ("refreshed_dip", "c.month >= b.lookback"),
 }
 
 _CURRENT = """
 CREATE OR REPLACE TEMP TABLE {target} AS
-WITH versions AS (
-    SELECT upload_id, row_number() OVER (ORDER BY period_end, upload_id) AS version
-    FROM uploads
-    WHERE kind = '{kind}'
-),
-latest AS (
-    SELECT arg_max(t.rowid, v.version) AS row_id
-    FROM {kind} t
-    JOIN versions v USING (upload_id)
-    WHERE t.dat IN ({placeholders})
-    GROUP BY {key}
-)
-SELECT t.* EXCLUDE (period_end, source_row)
-FROM {kind} t
-SEMI JOIN latest ON latest.row_id = t.rowid
-WHERE t.dat IN ({placeholders})
+SELECT c.* EXCLUDE (period_end, source_row)
+FROM {copy} c
+JOIN refresh_bounds b USING (dat)
+WHERE (b.lookback IS NULL OR {keep}) AND b.dat IN (SELECT DISTINCT dat FROM refresh_quarters)
 """
 
 _RAW = """
@@ -122,35 +114,130 @@ _AREAS_WITH_DATA = """
 SELECT DISTINCT area FROM (
     SELECT unnest(partnerships) AS area FROM uploads WHERE withdrawn_at IS NULL AND period_end IS NOT NULL
     UNION ALL
-    SELECT area FROM results
+    SELECT area FROM refreshed_areas
+    UNION ALL
+    SELECT DISTINCT area FROM results
 )
 ORDER BY area
 """
 
+# Whatever decides a figure besides the data: when it changes, every result is recomputed.
+_DEFINITION_FILES = ("results.py", "current.py", "periods.py", "registry.py", "statistics.py")
 
-def refresh_results(store: Store, partnerships: tuple[str, ...]) -> None:
-    """Recompute the results of ``partnerships`` from their current data, replacing the old rows.
+# Partnerships are computed in batches of about this many current journeys (see _batches).
+BATCH_JOURNEYS = 400_000
+
+# What each refresh leaves behind in temp tables, dropped on success.
+_REFRESH_TEMP = ("refresh_quarters", "refresh_measures", "refresh_days", "refresh_bounds", "refresh_periods",
+                 *_CURRENT_ROWS, "refresh_raw")
+
+
+def refresh_results(store: Store, partnerships: tuple[str, ...] = ()) -> None:
+    """Bring the results up to date with the data, recomputing only what the changes since can alter.
 
     This is the ``on_change`` callback of :func:`loaders.load.load_file` and
     :func:`loaders.load.withdraw_upload`: it runs inside their transaction (and opens none), so
-    the figures change together with the data or not at all.
+    the figures change together with the data or not at all. Every upload and withdrawal since the
+    last refresh is taken into account, whichever partnerships they were for (``partnerships`` are
+    those the caller knows it changed; they are always examined). For each partnership, the quarters
+    whose windows end on or after the earliest day a changed row reaches are recomputed
+    (metrics/current.py says how far back each kind of change reaches), and all of them when its
+    first reporting period or the measure definitions changed.
     """
-    areas = tuple(sorted(set(partnerships)))
-    if not areas:
-        return
-    store.execute("DELETE FROM results WHERE list_contains(?, area)", [list(areas)])
-    quarters = _quarters_table(store, areas)
-    if quarters.num_rows == 0:
-        return
-    registered = ("refresh_quarters_input", "refresh_measures_input", "refresh_days_input", "refresh_results_output")
+    _refresh(store, set(partnerships), rebuild=False)
+
+
+def refresh_all(store: Store) -> None:
+    """Recompute every result of every partnership from scratch, in a transaction of its own.
+
+    Loads and withdrawals keep the results up to date already, and a change of the measure
+    definitions makes the next refresh recompute everything; use this to rebuild the table or to
+    check the incremental refreshes (both must give the same rows). Partnerships whose uploads were
+    all withdrawn lose their results.
+    """
+    with store.transaction():
+        _refresh(store, set(), rebuild=True)
+
+
+def _refresh(store: Store, requested: set[str], *, rebuild: bool) -> None:
+    fingerprint = _definitions_fingerprint()
+    if store.scalar("SELECT any_value(fingerprint) FROM refreshed_definitions") != fingerprint:
+        rebuild = True
+    if rebuild or current.never_synced(store):
+        rebuild = True
+        current.rebuild(store)
+        reached: dict[str, date] = {}
+    else:
+        reached = current.sync(store)
+    areas = set(requested) | set(reached) | {r[0] for r in store.rows(_AREAS_WITH_DATA)}
+    ranges = quarter_ranges(store, tuple(sorted(areas)))
+    before = {area: (first, last) for area, first, last in store.rows(
+        "SELECT area, first_end, last_end FROM refreshed_areas")}
+    since: dict[str, date | None] = {}   # partnership -> recompute windows ending on or after (None: all)
+    for area in sorted(areas):
+        now = ranges.get(area)
+        if now is None:
+            continue
+        ends = (now[0].end, now[1].end)
+        old = before.get(area)
+        if rebuild or old is None or old[0] != ends[0]:
+            since[area] = None
+            continue
+        days = [reached[area]] if area in reached else []
+        if old[1] != ends[1]:
+            # The data end moved: re-presentations become due and completions stop being provisional
+            # for discharges up to 182 days before it; new quarters begin.
+            days.append(min(old[1], ends[1]) - timedelta(days=REPRESENTATION_DAYS + 1))
+        if days:
+            since[area] = min(days)
+    quarters = _quarters_table(store, since)
+    # The results to replace: the quarters recomputed, and every quarter no longer in a range.
+    valid = {(area, q.label) for area, (first, last) in ranges.items() for q in quarters_between(first, last)}
+    stale = [(area, period) for area, period in store.rows(
+        "SELECT DISTINCT area, period FROM results WHERE list_contains(?, area)", [sorted(areas)])
+        if (area, period) not in valid]
+    replaced = pa.table({
+        "area": quarters["dat"].to_pylist() + [a for a, _ in stale],
+        "period": quarters["period"].to_pylist() + [p for _, p in stale],
+    }, schema=pa.schema([("area", pa.string()), ("period", pa.string())]))
+    registered = ("refresh_measures_input", "refresh_periods_input", "refresh_bounds_input")
+    try:
+        store.register("refresh_periods_input", replaced)
+        store.execute("CREATE OR REPLACE TEMP TABLE refresh_periods AS SELECT * FROM refresh_periods_input")
+        store.execute("DELETE FROM results r USING refresh_periods p WHERE r.area = p.area AND r.period = p.period")
+        store.execute("DELETE FROM refreshed_areas")
+        for area, (first, last) in sorted(ranges.items()):
+            store.execute("INSERT INTO refreshed_areas VALUES (?, ?, ?)", [area, first.end, last.end])
+        store.execute("DELETE FROM refreshed_definitions")
+        store.execute("INSERT INTO refreshed_definitions VALUES (?)", [fingerprint])
+        if quarters.num_rows:
+            store.register("refresh_measures_input", _measures_table())
+            store.execute("CREATE OR REPLACE TEMP TABLE refresh_measures AS SELECT * FROM refresh_measures_input")
+            store.register("refresh_bounds_input", _bounds_table(quarters, since))
+            store.execute("CREATE OR REPLACE TEMP TABLE refresh_bounds AS SELECT * FROM refresh_bounds_input")
+            for batch in _batches(store, quarters):
+                _compute(store, batch)
+    finally:
+        for name in registered:
+            with contextlib.suppress(Exception):  # not registered: an earlier step failed
+                store.unregister(name)
+    # Only reached on success: after a failure the caller's transaction rolls the temp tables back.
+    for table in _REFRESH_TEMP:
+        store.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    for kind, name in _family_temp_objects():
+        store.execute(f"DROP {kind} IF EXISTS temp.{name}")
+
+
+def _compute(store: Store, quarters: pa.Table) -> None:
+    """Compute and write the results of one batch of partnerships' quarters."""
+    registered = ("refresh_quarters_input", "refresh_days_input", "refresh_results_output")
     try:
         store.register("refresh_quarters_input", quarters)
         store.execute("CREATE OR REPLACE TEMP TABLE refresh_quarters AS SELECT * FROM refresh_quarters_input")
-        store.register("refresh_measures_input", _measures_table())
-        store.execute("CREATE OR REPLACE TEMP TABLE refresh_measures AS SELECT * FROM refresh_measures_input")
         store.register("refresh_days_input", _days_table(quarters))
         store.execute("CREATE OR REPLACE TEMP TABLE refresh_days AS SELECT * FROM refresh_days_input")
-        _materialise_current_rows(store, tuple(sorted(set(quarters["dat"].to_pylist()))))
+        for target, (copy, keep) in _CURRENT_ROWS.items():
+            store.execute(_CURRENT.format(target=target, copy=copy, keep=keep))
         store.execute(_RAW)
         for family in FAMILIES:
             *prepare, query = _statements(family)
@@ -165,46 +252,57 @@ def refresh_results(store: Store, partnerships: tuple[str, ...]) -> None:
         for name in registered:
             with contextlib.suppress(Exception):  # not registered: an earlier step failed
                 store.unregister(name)
-    # Only reached on success: after a failure the caller's transaction rolls the temp tables back.
-    for table in ("refresh_quarters", "refresh_measures", "refresh_days", *_CURRENT_ROWS, "refresh_raw"):
-        store.execute(f"DROP TABLE IF EXISTS temp.{table}")
-    for kind, name in _family_temp_objects():
-        store.execute(f"DROP {kind} IF EXISTS temp.{name}")
 
 
-def refresh_all(store: Store) -> None:
-    """Recompute the results of every partnership with data, in a transaction of its own.
+def _batches(store: Store, quarters: pa.Table) -> list[pa.Table]:
+    """The quarters to compute, split by partnership into batches of about BATCH_JOURNEYS journeys.
 
-    Use it after the measure definitions change, or to rebuild the table from scratch; loads and
-    withdrawals refresh their own partnerships already. Partnerships whose uploads were all
-    withdrawn lose their results.
+    The measures of one partnership never read another's rows, so computing a few dozen partnerships at a
+    time gives the same figures as all at once, while DuckDB's memory stays within its limit (a national
+    refresh at once needs several GiB) and its hash tables stay small enough to be fast.
     """
-    with store.transaction():
-        areas = tuple(r[0] for r in store.rows(_AREAS_WITH_DATA))
-        refresh_results(store, areas)
+    weights = dict(store.rows(
+        "SELECT c.dat, count(*) FROM refreshed_journeys c JOIN refresh_bounds b USING (dat) "
+        "WHERE b.lookback IS NULL OR c.disd IS NULL OR c.disd >= b.lookback GROUP BY ALL"))
+    areas = quarters["dat"].to_pylist()
+    batches: list[list[str]] = [[]]
+    size = 0
+    for area in sorted(set(areas)):
+        weight = weights.get(area, 0)
+        if batches[-1] and size + weight > BATCH_JOURNEYS:
+            batches.append([])
+            size = 0
+        batches[-1].append(area)
+        size += weight
+    return [quarters.filter(pc.is_in(quarters["dat"], pa.array(batch, type=pa.string()))) for batch in batches]
 
 
 # -- inputs ----------------------------------------------------------------------------------------
 
 
-def _materialise_current_rows(store: Store, areas: tuple[str, ...]) -> None:
-    """Temp tables refresh_current_journeys / _tops / _dip: the current rows of ``areas``."""
-    # One placeholder per partnership (not a list parameter), so DuckDB filters while it scans.
-    placeholders = ", ".join("?" * len(areas))
-    for target, (kind, key) in _CURRENT_ROWS.items():
-        store.execute(_CURRENT.format(target=target, kind=kind, key=key, placeholders=placeholders), [*areas, *areas])
+@cache
+def _definitions_fingerprint() -> str:
+    """A digest of the SQL and Python that define the figures (see _DEFINITION_FILES)."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for path in [*sorted(SQL_DIR.glob("*.sql")), *(here / name for name in _DEFINITION_FILES)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
-def _quarters_table(store: Store, areas: tuple[str, ...]) -> pa.Table:
-    """One row per partnership and quarter with every window the SQL needs (computed here, once)."""
-    ranges = quarter_ranges(store, areas)
-    ends = data_ends(store, areas)
+def _quarters_table(store: Store, since: dict[str, date | None]) -> pa.Table:
+    """One row per partnership and quarter to recompute, with every window the SQL needs (computed here,
+    once): every quarter of the partnership's range whose window ends on or after ``since[area]``."""
+    ranges = quarter_ranges(store, tuple(sorted(since)))
+    ends = data_ends(store, tuple(sorted(since)))
     columns: dict[str, list] = {name: [] for name in (
         "dat", "period", "qi", "qs", "s", "e", "s84", "e84", "s14", "e14", "review_end", "data_end",
         "completions_provisional")}
     for area, (first, last) in sorted(ranges.items()):
         for quarter in quarters_between(first, last):
             w = window(quarter)
+            if since[area] is not None and w.end < since[area]:
+                continue
             values = (
                 area, quarter.label, quarter_index(quarter), quarter.start, w.start, w.end, *w.retention_cohort,
                 *w.top_due, w.review_bounds[1], ends[area], w.completions_provisional(ends[area]),
@@ -213,6 +311,22 @@ def _quarters_table(store: Store, areas: tuple[str, ...]) -> pa.Table:
                 columns[name].append(value)
     types = {"dat": pa.string(), "period": pa.string(), "qi": pa.int32(), "completions_provisional": pa.bool_()}
     return pa.table({name: pa.array(values, type=types.get(name, pa.date32())) for name, values in columns.items()})
+
+
+def _bounds_table(quarters: pa.Table, since: dict[str, date | None]) -> pa.Table:
+    """Per partnership recomputed, the earliest day its windows look at (NULL: every quarter, keep every row).
+
+    The retention cohort (the 12 months ending E - 84) starts earliest; a margin of a month is added.
+    """
+    earliest: dict[str, date] = {}
+    for area, s84 in zip(quarters["dat"].to_pylist(), quarters["s84"].to_pylist(), strict=True):
+        earliest[area] = min(s84, earliest.get(area, s84))
+    areas = sorted(earliest)
+    return pa.table({
+        "dat": pa.array(areas, type=pa.string()),
+        "lookback": pa.array([None if since[a] is None else earliest[a] - timedelta(days=31) for a in areas],
+                             type=pa.date32()),
+    })
 
 
 def _days_table(quarters: pa.Table) -> pa.Table:

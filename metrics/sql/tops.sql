@@ -47,15 +47,21 @@ due AS (
     )
 )
 -- In time: a TOP of that stage for the journey within 14 days either side of the due date (28 for reviews).
-SELECT
-    d.dat, d.agncy, d.team, d.stage, d.due,
-    EXISTS (
-        SELECT 1 FROM refresh_top_forms t
-        WHERE t.jid = d.jid AND t.stage = d.stage
-          AND abs(t.topdate - d.due) <= CASE WHEN d.stage = 'review' THEN 28 ELSE 14 END
-    ) AS done
-FROM due d
-WHERE d.due >= (SELECT min(day) FROM refresh_days);
+,
+relevant AS (
+    SELECT row_number() OVER () AS did, * FROM due WHERE due >= (SELECT min(day) FROM refresh_days)
+),
+done AS (
+    -- A plain join (which DuckDB can spill to disk under its memory limit), not a correlated EXISTS.
+    SELECT DISTINCT d.did
+    FROM relevant d
+    JOIN refresh_top_forms t
+      ON t.jid = d.jid AND t.stage = d.stage
+     AND abs(t.topdate - d.due) <= CASE WHEN d.stage = 'review' THEN 28 ELSE 14 END
+)
+SELECT d.dat, d.agncy, d.team, d.stage, d.due, done.did IS NOT NULL AS done
+FROM relevant d
+LEFT JOIN done USING (did);
 
 
 WITH due_by_quarters AS (

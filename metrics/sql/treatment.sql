@@ -50,6 +50,23 @@ WITH clients AS (
     SELECT dat, client_key, row_number() OVER () AS cid
     FROM (SELECT DISTINCT dat, client_key FROM refresh_current_journeys)
 ),
+ranks AS (
+    -- Computed on narrow rows (the windows sort what they carry), joined back by rowid below.
+    SELECT
+        j.rowid AS rid,
+        c.cid,
+        -- jid orders each client's journeys as the attribute rule does: the greatest jid is the latest.
+        -- (Numbered within each client, so that DuckDB sorts the clients in parallel.)
+        c.cid * 100000 + row_number() OVER (
+            PARTITION BY c.cid ORDER BY j.triaged, try_cast(j.episodid AS HUGEINT) NULLS FIRST, j.episodid, j.agncy
+        ) AS jid,
+        -- Does the client have another journey in the partnership, with the provider, in the team?
+        count(*) OVER (PARTITION BY c.cid) > 1 AS several_journeys,
+        count(*) OVER (PARTITION BY c.cid, j.agncy) > 1 AS several_at_provider,
+        count(*) OVER (PARTITION BY c.cid, j.agncy, coalesce(j.team, '')) > 1 AS several_in_team
+    FROM refresh_current_journeys j
+    JOIN clients c USING (dat, client_key)
+),
 numbered AS (
     SELECT
         j.* EXCLUDE (team, client_key, upload_id, refld, drug1, age),
@@ -63,13 +80,9 @@ numbered AS (
             WHEN j.age < 65 THEN '55-64'
             ELSE '65+'
         END AS age_band,
-        c.cid,
-        -- jid orders each client's journeys as the attribute rule does: the greatest jid is the latest.
-        row_number() OVER (
-            ORDER BY c.cid, j.triaged, try_cast(j.episodid AS HUGEINT) NULLS FIRST, j.episodid, j.agncy
-        ) AS jid
+        r.* EXCLUDE (rid)
     FROM refresh_current_journeys j
-    JOIN clients c USING (dat, client_key)
+    JOIN ranks r ON r.rid = j.rowid
 ),
 represented AS (
     -- Journeys after which the client started a new journey in the partnership within 182 days: TRIAGED
@@ -122,14 +135,9 @@ SELECT
         AND j.referral_and_drug_recorded
         AND injecting.code IS NOT NULL AS fully_recorded,   -- INJSTAT Z (declined) is an answer
     j.jid IN (SELECT jid FROM represented) AS represented,
-    -- Does the client have another journey in the partnership, with the provider, in the team? In the
-    -- order of w a client's journeys are together, and within them those with each provider and team.
-    coalesce(lag(j.cid) OVER w = j.cid, false) OR coalesce(lead(j.cid) OVER w = j.cid, false) AS several_journeys,
-    coalesce(lag(j.cid) OVER w = j.cid AND lag(j.agncy) OVER w = j.agncy, false)
-        OR coalesce(lead(j.cid) OVER w = j.cid AND lead(j.agncy) OVER w = j.agncy, false) AS several_at_provider,
-    coalesce(lag(j.cid) OVER w = j.cid AND lag(j.agncy) OVER w = j.agncy AND lag(j.team) OVER w = j.team, false)
-        OR coalesce(lead(j.cid) OVER w = j.cid AND lead(j.agncy) OVER w = j.agncy AND lead(j.team) OVER w = j.team,
-                    false) AS several_in_team
+    j.several_journeys,
+    j.several_at_provider,
+    j.several_in_team
 FROM numbered j
 JOIN profiles p USING (subgrp, sex, ethnic, rfls, age_band)
 JOIN teams t USING (dat, agncy, team)
@@ -139,8 +147,7 @@ JOIN code_lists ethnicity ON ethnicity.list = 'ethnicity' AND ethnicity.code = j
 JOIN code_lists referral ON referral.list = 'referral_source' AND referral.code = j.rfls
 LEFT JOIN code_lists discharge ON discharge.list = 'discharge_reason' AND discharge.code = j.disrsn
 LEFT JOIN code_lists parental ON parental.list = 'parental_status' AND parental.code = j.prntstat
-LEFT JOIN code_lists injecting ON injecting.list = 'injecting_status' AND injecting.code = j.injstat
-WINDOW w AS (ORDER BY j.cid, j.agncy, j.team, j.jid);
+LEFT JOIN code_lists injecting ON injecting.list = 'injecting_status' AND injecting.code = j.injstat;
 
 
 CREATE OR REPLACE TEMP TABLE refresh_profiles AS
