@@ -252,8 +252,8 @@ class Run:
         refresh_seconds = [r.result["seconds"] for r in refreshes]
         add(Figure("refresh_all", "refresh_all: every result recomputed from scratch", median(refresh_seconds), "s",
                    len(refreshes), "metrics.results.refresh_all on the database just loaded and refreshed (every "
-                   "partnership, 25 measures, every breakdown and all 40 quarters, the copy of the current rows "
-                   "rebuilt by ranking all 24 million versions), in a child process; needed only to rebuild, "
+                   "partnership, 25 measures, every breakdown and quarter, the copy of the current rows rebuilt by "
+                   "ranking every stored version), in a child process; needed only to rebuild, "
                    "or when the measure definitions change. For information.", samples=tuple(refresh_seconds),
                    note=note))
         differing = [r.result.get("rows_differing") for r in refreshes]
@@ -384,11 +384,10 @@ class Run:
             body = (f"{comparison.compared:,} figures compared (2 measures x every partnership x every quarter). "
                     f"The reference took {read or 0:.1f} s reading and {compute or 0:.1f} s computing (medians). ")
             if comparison.mismatches.empty:
-                body += ("Every numerator and denominator is equal. One reading of kpis.md is not exercised: a "
-                         "client with two successful discharges in W, only the later followed by a new journey "
-                         "within 182 days, counts as completed by kpis.md's words and the reference, but not "
-                         "where only the latest discharge is judged; the synthetic data hold no such client "
-                         "(bench/README.md).")
+                body += ("Every numerator and denominator is equal. One case of kpis.md's wording is not in the "
+                         "synthetic data: a client with two successful discharges in W, only the later followed "
+                         "by a new journey within 182 days, who counts as completed (in the reference and the "
+                         "product alike; the tests hold that case, bench/README.md).")
             else:
                 body += (f"**{len(comparison.mismatches)} figures differ**; the first of them:\n\n"
                          + report.frame_table(comparison.mismatches, decimals=0))

@@ -1,15 +1,22 @@
 """Materialise every measure into the ``results`` table, so that the dashboard only reads.
 
-After each load or withdrawal, :func:`refresh_results` recomputes the figures of the partnerships
-the change touched: every measure of :data:`metrics.registry.MEASURES`, for every quarter from the
-partnership's earliest to its latest uploaded reporting period, for the whole partnership and
-for every breakdown the registry declares (DIP measures month by month as well). Each figure
-carries its numerator, denominator, value, 95% and 99.8% confidence limits and a provisional
-flag, ready for the scorecard, the charts and the exports.
+Every measure of :data:`metrics.registry.MEASURES` is stored for every quarter from each
+partnership's earliest to its latest uploaded reporting period, for the whole partnership and for
+every breakdown the registry declares (DIP measures month by month as well). Each figure carries
+its numerator, denominator, value, 95% and 99.8% confidence limits and a provisional flag, ready
+for the scorecard, the charts and the exports.
+
+After each load or withdrawal, :func:`refresh_results` brings the table up to date inside the same
+transaction. It recomputes only what the change can alter: metrics/current.py keeps a copy of the
+current rows as the results were last computed, applies the uploads and withdrawals since, and says
+for each partnership the earliest day a changed row reaches; the quarters whose windows end on or
+after that day are recomputed (after a quarterly file, typically the last six or seven of forty).
+:func:`refresh_all` recomputes everything, and so does the next refresh after the measure
+definitions change (a fingerprint of this package's SQL and Python is stored with the results).
 
 The measures themselves are SQL, one file per family in ``metrics/sql/``, computing all quarters
-of all the partnerships at once. This module prepares their inputs (the quarters' windows and the
-current version of each row), runs them, fills in the gaps, adds the statistics and writes the rows.
+of a batch of partnerships at once. This module prepares their inputs (the quarters' windows and the
+current rows), runs them batch by batch, fills in the gaps, adds the statistics and writes the rows.
 """
 
 from __future__ import annotations
