@@ -239,10 +239,12 @@ def refresh(args: argparse.Namespace) -> None:
 
     store = open_store(Path(args.db))
     store.execute("CREATE TEMP TABLE bench_results_before AS SELECT * FROM results")
+    plain = store.rows, store.arrow, store.df
     statements = _record_statements(store)
     started = time.perf_counter()
     refresh_all(store)
     seconds = time.perf_counter() - started
+    store.rows, store.arrow, store.df = plain  # the comparison below is the benchmark's, not the refresh's
     result_rows = store.scalar("SELECT count(*) FROM results")
     differing = store.scalar(
         "SELECT (SELECT count(*) FROM (SELECT * FROM bench_results_before EXCEPT ALL SELECT * FROM results)) + "
