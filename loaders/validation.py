@@ -294,8 +294,9 @@ _RULES: dict[str, list[_Check]] = {
         _Check("t.ENTERED > t.REFERRED", "'ENTERED'", "t.ENTERED::VARCHAR",
                "'ENTERED (' || t.ENTERED || ') is more than REFERRED (' || t.REFERRED || '): "
                "those entering treatment are part of those referred.'"),
-        _Check("t.POS_OPI + t.POS_COC + t.POS_BOTH > t.TESTS", "'TESTS'", "t.TESTS::VARCHAR",
-               "'The positive tests (POS_OPI + POS_COC + POS_BOTH = ' || (t.POS_OPI + t.POS_COC + t.POS_BOTH) "
+        # Summed as HUGEINT: three values each out of range (and reported so) must not overflow the sum.
+        _Check("t.POS_OPI::HUGEINT + t.POS_COC + t.POS_BOTH > t.TESTS", "'TESTS'", "t.TESTS::VARCHAR",
+               "'The positive tests (POS_OPI + POS_COC + POS_BOTH = ' || (t.POS_OPI::HUGEINT + t.POS_COC + t.POS_BOTH) "
                "|| ') are more than TESTS (' || t.TESTS || ').'"),
     ],
     "indicators": [

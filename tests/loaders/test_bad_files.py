@@ -261,3 +261,13 @@ def test_too_large(seeded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KPI_MAX_UPLOAD_MB", "0.001")
     [(_, _, _, reason)] = _reject(seeded, (SAMPLES / "journeys.csv").read_bytes() * 3)
     assert "larger than the limit of 1.0 KB" in reason and "KPI_MAX_UPLOAD_MB" in reason
+
+
+def test_dip_counts_too_large_to_add_up_are_reported_not_a_crash(seeded: Store) -> None:
+    """Positive-test counts near 2^63 each break the range rule; their sum must not overflow the check."""
+    big = "9223372036854775807"
+    row = f"E08000999,CS01,2024-04,212,188,{big},{big},17,64,41,22,15,19,12"
+    problems = _reject(seeded, csv_text(DIP_HEADER, row).encode())
+    assert (2, "POS_OPI", big, "POS_OPI must be a whole number from 0 to 10000000.") in problems
+    assert (2, "POS_COC", big, "POS_COC must be a whole number from 0 to 10000000.") in problems
+    assert any(column == "TESTS" and "are more than TESTS (188)" in reason for _r, column, _v, reason in problems)
