@@ -197,7 +197,7 @@ def _refresh(store: Store, requested: set[str], *, rebuild: bool) -> None:
             days.append(min(old[1], ends[1]) - timedelta(days=REPRESENTATION_DAYS + 1))
         if days:
             since[area] = min(days)
-    quarters = _quarters_table(store, since)
+    quarters = _quarters_table(ranges, data_ends(store, tuple(sorted(since))), since)
     # The results to replace: the quarters recomputed, and every quarter no longer in a range.
     valid = {(area, q.label) for area, (first, last) in ranges.items() for q in quarters_between(first, last)}
     stale = [(area, period) for area, period in store.rows(
@@ -297,16 +297,15 @@ def _definitions_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _quarters_table(store: Store, since: dict[str, date | None]) -> pa.Table:
+def _quarters_table(ranges: dict[str, tuple[Quarter, Quarter]], ends: dict[str, date],
+                    since: dict[str, date | None]) -> pa.Table:
     """One row per partnership and quarter to recompute, with every window the SQL needs (computed here,
     once): every quarter of the partnership's range whose window ends on or after ``since[area]``."""
-    ranges = quarter_ranges(store, tuple(sorted(since)))
-    ends = data_ends(store, tuple(sorted(since)))
     columns: dict[str, list] = {name: [] for name in (
         "dat", "period", "qi", "qs", "s", "e", "s84", "e84", "s14", "e14", "review_end", "data_end",
         "completions_provisional")}
-    for area, (first, last) in sorted(ranges.items()):
-        for quarter in quarters_between(first, last):
+    for area in sorted(since):
+        for quarter in quarters_between(*ranges[area]):
             w = window(quarter)
             if since[area] is not None and w.end < since[area]:
                 continue
