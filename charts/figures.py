@@ -795,7 +795,9 @@ def scorecard_table(scorecard_df: pd.DataFrame, *, previous_quarter: pd.DataFram
             PROVISIONAL_NAME if _flag(r.get("provisional")) else "",
         ]
         if trends is not None:
-            row.insert(2, list(trends.get(str(r["kpi"]), [])))
+            # Quarters without a value are left out: the table's line chart cannot draw a gap (a None
+            # there shows the list as text with an error mark), and the quarter labels are not shown.
+            row.insert(2, [v for v in trends.get(str(r["kpi"]), []) if v is not None and v == v])
         out.append(row)
     return pd.DataFrame(out, columns=columns)
 

@@ -533,6 +533,9 @@ def test_scorecard_table_trend_column_and_status_colours():
     assert table.columns[2] == "Trend"
     assert table.loc[0, "Trend"] == pytest.approx(series["value"].tolist())
     assert table.loc[1, "Trend"] == []
+    # Quarters without a value (before the first upload, or no denominator) are left out of the line.
+    gappy = scorecard_table(sf.scorecard_frame(), trends={"completions_opiate": [None, 0.2, float("nan"), 0.3]})
+    assert gappy.loc[0, "Trend"] == [0.2, 0.3]
     html = style_scorecard(table).to_html()
     assert theme.RAG_TEXT_COLOURS["red"].lower() in html.lower()
     assert theme.RAG_TEXT_COLOURS["amber"].lower() in html.lower()
