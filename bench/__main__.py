@@ -41,7 +41,8 @@ FIGURE_IDS = (
     "scorecard_warm",
     "scorecard_cold", "series_warm", "page_first_load", "page_overview", "page_overview_cached",
     "page_trajectories", "page_trajectories_cached", "pandas_agreement", "pandas_speed_ratio",
-    "pandas_speed_ratio_refresh", "pandas_speed_ratio_incremental", "memory_load", "memory_refresh", "memory_build", "memory_app",
+    "pandas_speed_ratio_refresh", "pandas_speed_ratio_incremental", "floor_agreement", "floor_seconds",
+    "pandas_speed_ratio_floor", "memory_load", "memory_refresh", "memory_build", "memory_app",
 )
 
 
@@ -157,6 +158,17 @@ class Run:
         with open_store(plan.national_db, read_only=True) as store:
             product = product_figures(store)
         self.data.update(pandas_runs=runs, comparison=compare(reference, product))
+
+    def floor(self) -> None:
+        from bench.pandas_reference import compare
+
+        plan = self.plan
+        out = plan.db_dir / "floor.csv"
+        runs = [run_worker(["floor", "--db", str(plan.national_db), "--out", str(out)], timeout=3600, log=plan.log)
+                for _ in range(plan.pandas_runs)]
+        floor = pd.read_csv(out, dtype={"area": str, "period": str, "kpi": str})
+        reference = pd.read_csv(plan.db_dir / "pandas_reference.csv", dtype={"area": str, "period": str, "kpi": str})
+        self.data.update(floor_runs=runs, floor_comparison=compare(reference, floor))
 
     def diagnosis(self) -> None:
         from bench.diagnosis import explain_mismatches
@@ -332,6 +344,31 @@ class Run:
                    "to recompute its two measures from scratch. Not the same work: for information.",
                    note=note or failed("ingest and refresh")))
 
+        # the floor: the same two measures in SQL written for them alone (bench/two_measures.sql)
+        floor_comparison = d.get("floor_comparison")
+        floor_runs = d.get("floor_runs", [])
+        note = failed("pandas reference", "floor")
+        add(Figure("floor_agreement", "The floor query vs the pandas reference: figures that differ",
+                   float(len(floor_comparison.mismatches)) if floor_comparison else None, "mismatches",
+                   1 if floor_comparison else 0,
+                   f"bench/two_measures.sql's figures against the reference's: "
+                   f"{floor_comparison.compared if floor_comparison else 0:,} figures compared exactly. The floor's "
+                   "time below means something only when this is 0.", Target("==", 0, "0"), note=note))
+        floor_seconds = [r.result["seconds"] for r in floor_runs]
+        fm = median(floor_seconds)
+        add(Figure("floor_seconds", "The floor: the two measures in SQL written for them alone", fm, "s",
+                   len(floor_seconds),
+                   "bench/two_measures.sql on the national database in a child process: the current version of "
+                   "each journey from the stored versions (the product's own method), then effective_treatment "
+                   "and completions_opiate for every partnership and quarter, whole partnership only: the "
+                   "reference's work from the reference's input, as directly as DuckDB allows (see below).",
+                   samples=tuple(floor_seconds), note=note))
+        add(Figure("pandas_speed_ratio_floor", "pandas reference time / the floor's time",
+                   pm / fm if pm and fm else None, "x", min(len(pandas_seconds), len(floor_seconds)),
+                   "The ratio that SQL written for the reference's two measures alone, from its input, reaches "
+                   "against it on this machine: what the same work, without the product's other measures and "
+                   "breakdowns, shows. For information.", note=note))
+
         # memory
         memory_target = Target("<", 2.0, "< 2 GiB")
         add(Figure("memory_load", "Peak memory of the load and its refresh", _peak(loads), "GiB", len(loads),
@@ -395,6 +432,18 @@ class Run:
             if diagnosis:
                 body += "\n\n" + diagnosis
             out.append(("pandas reference against the product", body))
+        floor_runs = d.get("floor_runs", [])
+        if floor_runs:
+            steps: dict[str, list[float]] = defaultdict(list)
+            for r in floor_runs:
+                for label, seconds in r.result["steps"]:
+                    steps[label].append(seconds)
+            rows = pd.DataFrame([(k, median(v)) for k, v in steps.items()], columns=["statement", "seconds"])
+            out.append(("The floor: the two measures in SQL alone", (
+                "bench/two_measures.sql, statement by statement (medians of "
+                f"{len(floor_runs)} runs; samples (s): {_list([r.result['seconds'] for r in floor_runs])}). "
+                "Finding the current version of each journey among the stored versions comes first, as in "
+                "the reference, which reads every version.\n\n" + report.frame_table(rows, decimals=2))))
         q = d.get("queries")
         if q is not None:
             phases = pd.DataFrame(q.cold_phases).median().reset_index()
@@ -460,6 +509,8 @@ def run_benchmark(plan: Plan) -> tuple[Path, list[Figure], dict[str, str]]:
         run.step("pandas reference", run.pandas_reference)
         if "pandas reference" not in run.failures and not run.data["comparison"].mismatches.empty:
             run.step("diagnosis", run.diagnosis)
+        if "pandas reference" not in run.failures:
+            run.step("floor", run.floor)
         run.step("queries", run.queries)
         run.step("pages", run.pages)
     figures = run.figures()

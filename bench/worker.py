@@ -294,6 +294,18 @@ def pandas_reference(args: argparse.Namespace) -> None:
            "seconds": run.seconds, "rows": len(run.figures)})
 
 
+def floor(args: argparse.Namespace) -> None:
+    """bench/two_measures.sql (the floor) on the database, its figures written to ``--out`` (CSV)."""
+    from bench.floor import floor_measures
+    from loaders.store import open_store
+
+    store = open_store(Path(args.db), read_only=True)
+    run = floor_measures(store)
+    store.close()
+    run.figures.to_csv(args.out, index=False)
+    _emit({"seconds": run.seconds, "steps": run.steps, "rows": len(run.figures)})
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
     sub = parser.add_subparsers(dest="step", required=True)
@@ -328,6 +340,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(run=pandas_reference)
+    p = sub.add_parser("floor")
+    p.add_argument("--db", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=floor)
     return parser
 
 

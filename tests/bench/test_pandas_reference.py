@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bench.floor import floor_measures
 from bench.pandas_reference import compare, product_figures, reference_measures
 from loaders.demo import load_demo
 from loaders.store import Store, open_store
@@ -108,6 +109,9 @@ def test_reference_and_product_both_give_the_hand_worked_figures(store: Store, t
     comparison = compare(reference.reset_index(), product_figures(store))
     assert comparison.compared == 2 * 2  # two measures, quarters 2024-25 Q2 and Q3
     assert comparison.mismatches.empty, comparison.mismatches.to_string()
+    floor = compare(reference.reset_index(), floor_measures(store).figures)
+    assert floor.compared == 2 * 2
+    assert floor.mismatches.empty, floor.mismatches.to_string()
 
 
 def test_quarter_windows_are_twelve_calendar_months() -> None:
@@ -140,6 +144,8 @@ def test_reference_counts_a_completion_not_followed_by_re_presentation_even_if_a
     latest = reference_measures(store, completion_rule="latest").figures.set_index(["kpi", "period"])
     assert tuple(letter.loc[("completions_opiate", "2024-25 Q3"), ["numerator", "denominator"]]) == (1, 1)
     assert tuple(latest.loc[("completions_opiate", "2024-25 Q3"), ["numerator", "denominator"]]) == (0, 1)
+    floor = floor_measures(store).figures.set_index(["kpi", "period"])
+    assert tuple(floor.loc[("completions_opiate", "2024-25 Q3"), ["numerator", "denominator"]]) == (1, 1)
 
 
 def test_a_difference_from_the_latest_discharge_rule_is_explained(store: Store) -> None:
@@ -162,3 +168,15 @@ def test_a_difference_from_the_latest_discharge_rule_is_explained(store: Store) 
     assert list(mismatches["kpi"]) == ["completions_opiate"]
     assert "disappear when the reference judges each client's completion on their latest" in \
         explain_mismatches(store, mismatches)
+
+
+def test_the_floor_query_agrees_with_the_reference_on_the_demo_data(demo_store: Store) -> None:
+    """bench/two_measures.sql's time is the benchmark's floor only if it computes the same figures."""
+    reference = reference_measures(demo_store).figures
+    run = floor_measures(demo_store)
+    comparison = compare(reference, run.figures)
+    assert comparison.compared == 2 * 3 * 20
+    assert comparison.mismatches.empty, comparison.mismatches.head(10).to_string()
+    assert [label[:2] for label, _ in run.steps] == ["1.", "2.", "3.", "4.", "5.", "6.", "7."]
+    # It leaves nothing behind in the session.
+    assert not demo_store.rows("SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'floor_%'")

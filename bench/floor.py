@@ -1,0 +1,66 @@
+"""The benchmark's floor: the pandas reference's two measures in SQL written for them alone.
+
+``bench/two_measures.sql`` computes ``effective_treatment`` and ``completions_opiate`` for every
+partnership and quarter (whole partnership) from the stored journey versions, as directly as we could
+write it. It is not the product: the product computes 25 measures for every breakdown in one pass
+(metrics/sql/). Its time says what SQL doing only the reference's work takes on the machine, and so how
+large a speed ratio against the pandas reference that work shows here. Its figures must equal the
+reference's (the benchmark and tests/bench check them) or its time means nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from loaders.store import Store
+
+SQL = Path(__file__).with_name("two_measures.sql")
+
+
+@dataclass(frozen=True)
+class FloorRun:
+    """The figures (kpi, area, period, numerator, denominator) and the seconds of each statement."""
+
+    figures: pd.DataFrame
+    steps: list[tuple[str, float]]
+
+    @property
+    def seconds(self) -> float:
+        return sum(seconds for _, seconds in self.steps)
+
+    def step_seconds(self, prefix: str) -> float:
+        return sum(seconds for name, seconds in self.steps if name.startswith(prefix))
+
+
+def statements() -> list[tuple[str, str]]:
+    """(label, SQL) of each statement of two_measures.sql, labelled by its numbered comment."""
+    out: list[tuple[str, str]] = []
+    for chunk in SQL.read_text().split(";"):
+        lines = chunk.strip().splitlines()
+        label = next((line.lstrip("- ").strip() for line in lines
+                      if line.startswith("-- ") and line[3:4].isdigit()), "")
+        code = "\n".join(line for line in lines if not line.lstrip().startswith("--")).strip()
+        if code:
+            out.append((label, code))
+    return out
+
+
+def floor_measures(store: Store) -> FloorRun:
+    """Run two_measures.sql on ``store`` (read-only is enough: it writes temp tables only)."""
+    steps: list[tuple[str, float]] = []
+    *prepare, (last_label, query) = statements()
+    for label, sql in prepare:
+        started = time.perf_counter()
+        store.execute(sql)
+        steps.append((label, time.perf_counter() - started))
+    started = time.perf_counter()
+    figures = store.df(query)
+    steps.append((last_label, time.perf_counter() - started))
+    for name in ("floor_current", "floor_quarters", "floor_clients", "floor_journeys", "floor_single",
+                 "floor_several"):
+        store.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    return FloorRun(figures, steps)
