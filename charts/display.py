@@ -5,8 +5,11 @@ Pure functions: a DataFrame from metrics.reports in, a DataFrame to show out.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
+from charts.theme import format_change, is_missing
 from metrics.registry import Measure, measure
 from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS
 
@@ -26,7 +29,11 @@ def _count(v: object) -> str:
 
 
 def comparison_table(frame: pd.DataFrame, *, measure: Measure) -> pd.DataFrame:
-    """One row per provider, team, group or area: value, interval, counts, status, significance."""
+    """One row per provider, team, group or area: value, interval, counts, status, significance.
+
+    A column blank in every row (the denominator of a count, the target of a measure without
+    one, significance outside a funnel plot) is left out: an empty column only raises questions.
+    """
     columns = ["Group", "Value", "95% interval", "Numerator", "Denominator", "Status", "Target", "Significance"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
@@ -38,13 +45,18 @@ def comparison_table(frame: pd.DataFrame, *, measure: Measure) -> pd.DataFrame:
         "Denominator": [_count(v) for v in frame["denominator"]],
         "Status": [_status(s) for s in frame["status"]],
         "Target": [measure.format(None if pd.isna(t) else float(t)) if not pd.isna(t) else "" for t in frame["target"]],
-        "Significance": frame["funnel_significance"] if "funnel_significance" in frame else "",
+        "Significance": frame["funnel_significance"].fillna("") if "funnel_significance" in frame else "",
     })
-    return out
+    blank = [c for c in ("Denominator", "Target", "Significance") if (out[c].astype(str) == "").all()]
+    return out.drop(columns=blank)
 
 
 def exception_table(report: pd.DataFrame) -> pd.DataFrame:
-    """The exception report: who is red or amber, on what, by how much, and what it takes."""
+    """The exception report: who is red or amber, on what, by how much, and what it takes.
+
+    Gaps are in percentage points ('pp') for proportions, as on the scorecard and in the board
+    pack. The area code column is kept only when the report covers more than one partnership.
+    """
     rows = []
     for r in report.itertuples(index=False):
         m = measure(r.kpi)
@@ -52,9 +64,43 @@ def exception_table(report: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "Status": _status(r.status), "Area": r.area, "Level": level, "Provider or team": r.group,
             "Measure": m.name, "Value": m.format(None if pd.isna(r.value) else float(r.value)),
-            "Target": m.format(float(r.target)), "Gap": m.format(float(r.gap), signed=True),
+            "Target": m.format(float(r.target)), "Gap": format_change(r.gap, m.unit),
             "Cases needed": _count(r.needed),
             "Provisional": "provisional" if r.provisional else "",
         })
-    return pd.DataFrame(rows, columns=["Status", "Area", "Level", "Provider or team", "Measure", "Value", "Target",
-                                       "Gap", "Cases needed", "Provisional"])
+    table = pd.DataFrame(rows, columns=["Status", "Area", "Level", "Provider or team", "Measure", "Value", "Target",
+                                        "Gap", "Cases needed", "Provisional"])
+    return table.drop(columns=["Area"]) if table["Area"].nunique() <= 1 else table
+
+
+def missing_fields_table(missing: pd.DataFrame) -> pd.DataFrame:
+    """The fields most often missing, with column names for people and the share in percent
+    (0-100), so it reads to one decimal place like every other percentage."""
+    return pd.DataFrame({
+        "Field": missing["field"],
+        "Journeys missing it": missing["journeys missing it"],
+        "Journeys in treatment": missing["journeys"],
+        "Share missing": missing["share"] * 100,
+    })
+
+
+def _cell(v: object) -> str:
+    if isinstance(v, str):
+        return v
+    if is_missing(v):
+        return ""
+    if isinstance(v, bool):
+        return "Yes" if v else "No"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if v.is_integer() else f"{v:,.1f}" if round(v, 1) == v else f"{v:,.2f}"
+    if isinstance(v, dt.date | pd.Timestamp):
+        return f"{v.day} {v:%b %Y}"
+    return str(v)
+
+
+def preview_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A table for download (``charts.tables.safe_table``) as it should read on screen: thousands
+    separators, blank cells where there is no figure (never 'None' or 'nan'), dates in words."""
+    return table.astype(object).map(_cell)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts import pack, tables
+from charts import display, pack, tables
 from metrics.registry import BREAKDOWN_LABELS, MEASURES, measure
 from pages import downloads, state
 
@@ -48,7 +48,7 @@ downloads.show_chart(fig, name=f"{kpi} {selection.area} {selection.period}")
 breakdown = st.selectbox("Table by", m.breakdowns, format_func=lambda b: BREAKDOWN_LABELS.get(b, b),
                          key="export_breakdown")
 frame = downloads.breakdown_table(version, kpi, selection.area, selection.period.label, breakdown, targets)
-st.dataframe(tables.safe_table(frame), hide_index=True, width="stretch")
+st.dataframe(display.preview_table(tables.safe_table(frame)), hide_index=True, width="stretch")
 downloads.table_downloads(frame, name=f"{kpi} by {breakdown} {selection.area} {selection.period}",
                           title=f"{m.name} by {BREAKDOWN_LABELS.get(breakdown, breakdown).lower()}: "
                                 f"{selection.area_name}, {selection.period}")

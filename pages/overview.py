@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts import figures
+from charts import figures, theme
 from metrics import reports
 from pages import downloads, state
 
@@ -31,9 +31,11 @@ table = figures.scorecard_table(card, previous_quarter=previous_quarter, previou
                                 trends=state.trends(version, selection.area, selection.period.label),
                                 comparator_name=selection.comparator_name)
 picked = st.dataframe(
-    figures.style_scorecard(table), hide_index=True, width="stretch", on_select="rerun",
+    figures.style_scorecard(table), hide_index=True, width="stretch", height="content", on_select="rerun",
     selection_mode="single-row", key="scorecard",
-    column_config={"Trend": st.column_config.LineChartColumn("Trend (8 quarters)", width="small")},
+    # The house blue: Streamlit's default red would read as "off target" on every row of a RAG table.
+    column_config={"Trend": st.column_config.LineChartColumn("Trend", width="small", color=theme.DARK_BLUE,
+                                                             help="The last 8 quarters, each the rolling 12 months")},
 )
 if picked.selection.rows:
     st.session_state["kpi"] = card.iloc[picked.selection.rows[0]]["kpi"]

@@ -33,7 +33,9 @@ st.subheader("The fields most often missing")
 st.caption("Journeys in treatment in the 12 months with each field not recorded (sex 'not stated' and ethnicity "
            "'not stated' count as not recorded; injecting status 'declined' is an answer).")
 missing = state.missing_fields(version, selection.area, selection.period.label)
-st.dataframe(missing, hide_index=True, width="stretch",
-             column_config={"share": st.column_config.ProgressColumn("Share missing", format="percent",
-                                                                     min_value=0, max_value=1)})
+st.dataframe(display.missing_fields_table(missing), hide_index=True, width="stretch",
+             column_config={"Journeys missing it": st.column_config.NumberColumn(format="localized"),
+                            "Journeys in treatment": st.column_config.NumberColumn(format="localized"),
+                            "Share missing": st.column_config.ProgressColumn(format="%.1f%%", min_value=0,
+                                                                             max_value=100)})
 downloads.table_downloads(missing, name=f"missing-fields-{selection.area}")

@@ -25,7 +25,8 @@ if data.empty:
     st.stop()
 latest = describe_latest(data, period=selection.period)
 cols = st.columns(4)
-cols[0].metric(f"Value, {latest.period}", latest.value_text, latest.change_text, delta_color=latest.delta_color)
+cols[0].metric(f"Value, {latest.period}", latest.value_text, latest.change_text, delta_color=latest.delta_color,
+               help="The arrow shows the change on the previous quarter.")
 cols[1].metric("Target", latest.target_text)
 cols[2].metric("Gap to target", latest.gap_text)
 cols[3].metric("Cases needed", latest.needed_text)

@@ -13,6 +13,16 @@ from metrics.results import refresh_results
 from metrics.targets import TargetsError, save_user_targets, targets_path, user_targets_path
 from pages import state
 
+# The history as people read it: headings in words, thousands separators, the time to the minute.
+HISTORY_COLUMNS = {
+    "upload": st.column_config.NumberColumn("Upload", format="%d"),
+    "when": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
+    "by": "By", "file": "File", "kind": "Kind",
+    "rows": st.column_config.NumberColumn("Rows", format="localized"),
+    "partnerships": "Partnerships", "periods": "Periods", "status": "Status",
+    "demo": st.column_config.CheckboxColumn("Demo data"),
+}
+
 st.title("Upload extracts")
 st.write(
     "Drop one or more quarterly CSV extracts (journeys, TOPs, DIP activity or published indicators). "
@@ -25,7 +35,8 @@ if not state.may_change_data():
             "people on the uploaders list; ask your dashboard administrator if you need to.",
             icon=":material/lock:")
     st.subheader("Upload history")
-    st.dataframe(state.uploads(state.data_version()).drop(columns=["sha256"]), hide_index=True, width="stretch")
+    st.dataframe(state.uploads(state.data_version()).drop(columns=["sha256"]), hide_index=True, width="stretch",
+                 column_config=HISTORY_COLUMNS)
     st.stop()
 
 with st.form("upload", clear_on_submit=True):
@@ -73,7 +84,8 @@ if uploads.empty:
     st.info("Nothing has been uploaded yet. Run `make run` on a new machine to load the demo data, or upload "
             "your extracts above.")
 else:
-    st.dataframe(uploads.drop(columns=["sha256"]), hide_index=True, width="stretch")
+    st.dataframe(uploads.drop(columns=["sha256"]), hide_index=True, width="stretch",
+                 column_config=HISTORY_COLUMNS)
     active = [u for u in history(state.store()) if u.active]
     if active:
         with st.expander("Withdraw an upload"):

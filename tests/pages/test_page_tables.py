@@ -1,0 +1,91 @@
+"""The tables and headline figures on the pages read as a board paper needs: every measure in
+view, headings in words, no 'None', one way of writing percentage points."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit
+from streamlit.testing.v1 import AppTest
+
+from charts import theme
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _app(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.run()
+    if page != "overview":
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+    return at
+
+
+def _columns(at: AppTest, index: int) -> dict[str, Any]:
+    return json.loads(at.dataframe[index].proto.columns)
+
+
+def test_overview_shows_every_measure_with_trend_lines_in_the_house_blue(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    real = streamlit.dataframe
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "dataframe", spy)
+    at = _app("overview")
+    assert not at.exception, at.exception
+    scorecard = next(c for c in calls if c.get("key") == "scorecard")
+    # Streamlit's default height shows ten of the 25 measures and hides the rest behind a scroll bar.
+    assert scorecard["height"] == "content"
+    trend = _columns(at, 0)["Trend"]
+    assert trend["type_config"]["color"] == theme.DARK_BLUE  # not Streamlit's red, which reads as "off target"
+    assert trend["label"] == "Trend" and "8 quarters" in trend["help"]
+
+
+def test_trajectories_says_what_the_change_arrow_compares_with(sample_db: Path) -> None:
+    at = _app("trajectories")
+    assert not at.exception, at.exception
+    assert "previous quarter" in at.metric[0].proto.help
+
+
+def test_exception_report_writes_gaps_in_percentage_points_without_the_area_code(sample_db: Path) -> None:
+    at = _app("providers")
+    assert not at.exception, at.exception
+    report = at.dataframe[-1].value
+    assert "Area" not in report.columns
+    gaps = report.loc[report["Value"].str.endswith("%"), "Gap"]
+    assert len(gaps) and gaps.str.endswith(" pp").all(), list(gaps)
+
+
+def test_export_table_on_screen_shows_blanks_not_none(sample_db: Path) -> None:
+    at = _app("export")
+    assert not at.exception, at.exception
+    shown = at.dataframe[-1].value
+    assert "Denominator" in shown.columns
+    assert shown.notna().all().all()
+    assert not shown.isin(["None", "nan", "NaN"]).any().any()
+
+
+def test_missing_fields_table_has_headings_in_words_and_one_decimal_percent(sample_db: Path) -> None:
+    at = _app("quality")
+    assert not at.exception, at.exception
+    table = at.dataframe[-1]
+    assert list(table.value.columns) == ["Field", "Journeys missing it", "Journeys in treatment", "Share missing"]
+    share = _columns(at, -1)["Share missing"]["type_config"]
+    assert share["format"] == "%.1f%%" and share["max_value"] == 100
+    assert _columns(at, -1)["Journeys in treatment"]["type_config"]["format"] == "localized"
+
+
+def test_upload_history_has_headings_in_words_and_thousands_separators(sample_db: Path) -> None:
+    at = _app("upload")
+    assert not at.exception, at.exception
+    config = _columns(at, 0)
+    assert config["rows"]["label"] == "Rows" and config["rows"]["type_config"]["format"] == "localized"
+    assert config["when"]["label"] == "When" and config["demo"]["label"] == "Demo data"
