@@ -26,12 +26,13 @@ class Measure:
         return self.unit == "proportion"
 
     def format(self, value: float | None, *, signed: bool = False) -> str:
-        """A value as people read it: 12.3% for proportions, 0.92 for rates, 1,234 for counts."""
+        """A value as people read it: 12.3% for proportions, 0.92 for rates, 1,234 for counts; a signed
+        proportion (a change or a gap) in percentage points, +1.2 pp."""
         if value is None or value != value:  # None or NaN
             return "no data"
         sign = "+" if signed else ""
         if self.unit == "proportion":
-            return f"{value * 100:{sign}.1f}%" if not signed else f"{value * 100:+.1f} pts"
+            return f"{value * 100:{sign}.1f}%" if not signed else f"{value * 100:+.1f} pp"
         if self.unit == "rate":
             return f"{value:{sign}.2f}"
         return f"{value:{sign},.0f}"

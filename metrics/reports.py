@@ -347,6 +347,15 @@ class LatestReading:
     spc_reading: str
 
 
+def _long_date(day: object) -> str:
+    """A day as the dashboard writes it in sentences: 30 September 2026."""
+    try:
+        d = pd.Timestamp(day)
+    except (TypeError, ValueError):
+        return str(day)
+    return str(day) if pd.isna(d) else f"{d.day} {d:%B %Y}"
+
+
 def describe_latest(data: pd.DataFrame, *, period: Quarter) -> LatestReading:
     """Read a series (from :func:`series`) at ``period`` (or its latest quarter) in words."""
     from metrics.targets import STATUS_WORDS
@@ -373,16 +382,18 @@ def describe_latest(data: pd.DataFrame, *, period: Quarter) -> LatestReading:
     needed = _float(row.get("needed"))
     status = row.get("status", "grey")
     provisional = " (provisional)" if bool(row.get("provisional")) else ""
+    window_end = _long_date(row["window_end"])
     if target is None:
-        reading = f"**{fmt(value)}**{provisional} in the 12 months to {row['window_end']}; there is no target."
+        reading = f"**{fmt(value)}**{provisional} in the 12 months to {window_end}; there is no target."
     else:
         cases = ""
         if needed:
             what = "more" if polarity != "down" else "fewer"
-            cases = f" Meeting it takes {needed:,.0f} {what} case(s)" + (
+            noun = "case" if round(needed) == 1 else "cases"
+            cases = f" Meeting it takes {needed:,.0f} {what} {noun}" + (
                 f" at the current denominator of {row['denominator']:,.0f}." if unit != "count" else ".")
         reading = (f"**{STATUS_WORDS[status]}**: {fmt(value)}{provisional} against a target of {fmt(target)} in the "
-                   f"12 months to {row['window_end']}.{cases}")
+                   f"12 months to {window_end}.{cases}")
     variation, assurance = row.get("spc_variation", ""), row.get("spc_assurance", "")
     spc_reading = f"**Variation: {variation}.** {SPC_MEANINGS.get(variation, '').capitalize()}."
     if assurance:
@@ -414,8 +425,8 @@ class Headline:
     caption: str
 
 
-def headline(card: pd.DataFrame, *, kpi: str) -> Headline:
-    """One measure's value from a scorecard, and a line on its target and benchmark."""
+def headline(card: pd.DataFrame, *, kpi: str, comparator_name: str = "benchmark") -> Headline:
+    """One measure's value from a scorecard, and a line on its target and on the comparator (named)."""
     from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS
 
     m = measure(kpi)
@@ -428,7 +439,7 @@ def headline(card: pd.DataFrame, *, kpi: str) -> Headline:
     if _float(row["target"]) is not None:
         parts.append(f"{STATUS_SYMBOLS[row['status']]} {STATUS_WORDS[row['status']]}: target {row['target_text']}")
     if _float(row["benchmark"]) is not None:
-        parts.append(f"benchmark {m.format(_float(row['benchmark']))} ({row['benchmark_comparison']})")
+        parts.append(f"{comparator_name} {m.format(_float(row['benchmark']))} ({row['benchmark_comparison']})")
     if _float(row["denominator"]) is not None:
         parts.append(f"{_float(row['numerator']):,.0f} of {_float(row['denominator']):,.0f}")
     return Headline(m.format(value), "; ".join(parts) or "No target.")

@@ -18,7 +18,7 @@ st.caption(f"Drug Interventions Programme activity in custody, rolling 12 months
 card = state.scorecard(version, selection.area, selection.period.label, selection.comparator, None, targets)
 dip = [m for m in MEASURES if m.family == "criminal_justice"]
 for col, m in zip(st.columns(len(dip)), dip, strict=True):
-    headline = reports.headline(card, kpi=m.id)
+    headline = reports.headline(card, kpi=m.id, comparator_name=selection.comparator_name)
     col.metric(m.name, headline.value_text, help=m.definition)
     col.caption(headline.caption)
 

@@ -19,7 +19,7 @@ source, demo = state.source_line(version), state.is_demo(version)
 card = state.scorecard(version, selection.area, selection.period.label, selection.comparator, None, targets)
 cols = st.columns(2)
 for col, kpi in zip(cols, ("bme_share", "ethnic_minority_share"), strict=True):
-    headline = reports.headline(card, kpi=kpi)
+    headline = reports.headline(card, kpi=kpi, comparator_name=selection.comparator_name)
     col.metric(measure(kpi).name, headline.value_text, help=measure(kpi).definition)
     col.caption(headline.caption)
 

@@ -18,7 +18,7 @@ card = state.scorecard(version, selection.area, selection.period.label, selectio
 kpis = ("data_quality", "parental_status_recorded", "top_compliance", "top_start_compliance",
         "top_review_compliance", "top_exit_compliance")
 for col, kpi in zip(st.columns(3) + st.columns(3), kpis, strict=True):
-    headline = reports.headline(card, kpi=kpi)
+    headline = reports.headline(card, kpi=kpi, comparator_name=selection.comparator_name)
     col.metric(measure(kpi).name, headline.value_text, help=measure(kpi).definition)
     col.caption(headline.caption)
 
