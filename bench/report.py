@@ -52,9 +52,17 @@ def machine() -> Machine:
     return Machine(
         cpus=len(os.sched_getaffinity(0)), memory_gib=memory, cpu_model=model, python=platform.python_version(),
         duckdb=duckdb.__version__, pandas=pd.__version__, streamlit=streamlit.__version__,
-        chromium=_output(["chromium", "--version"]), commit=_output(["git", "rev-parse", "--short", "HEAD"]),
+        chromium=_output(["chromium", "--version"]), commit=_commit(),
         fingerprint=code_fingerprint(), load_average=os.getloadavg(),
     )
+
+
+def _commit() -> str:
+    """The commit measured, and whether the working tree differed from it (results.md itself aside)."""
+    commit = _output(["git", "rev-parse", "--short", "HEAD"])
+    changed = [line for line in _output(["git", "status", "--porcelain", "--untracked-files=no"]).splitlines()
+               if line.strip() not in ("", "?") and not line.endswith("bench/results.md")]
+    return f"{commit} plus uncommitted changes to {len(changed)} files" if changed else f"{commit} (no uncommitted changes)"
 
 
 # The code being measured changes while people work; these fingerprints say which version a run saw.
@@ -160,7 +168,7 @@ def write_results(path: Path, *, title: str, started: datetime, seconds: float, 
         f"| DuckDB | {m.duckdb} |",
         f"| pandas / Streamlit | {m.pandas} / {m.streamlit} |",
         f"| browser | {m.chromium} |",
-        f"| code | commit {m.commit} plus the working tree's uncommitted changes |",
+        f"| code | commit {m.commit} |",
         f"| source fingerprints | {m.fingerprint} |",
         f"| load average (1, 5, 15 min) at start | {', '.join(f'{x:.2f}' for x in m.load_average)} |",
         f"| load average at end | {', '.join(f'{x:.2f}' for x in after_load)} |",
