@@ -57,6 +57,20 @@ BAND_NAME = "95% confidence interval"
 PROVISIONAL_NAME = "provisional"
 TARGET_NAME = "Target"
 
+
+def _reference_line(values: np.ndarray, line: dict[str, object]) -> dict[str, object]:
+    """How to draw a target or comparator line: a line, with a short dash marking any quarter that has
+    no neighbour to join (a single quarter, or one between gaps), which a plain line would not show."""
+    finite = np.isfinite(np.asarray(values, dtype=float))
+    before = np.concatenate([[False], finite[:-1]])
+    after = np.concatenate([finite[1:], [False]])
+    alone = finite & ~before & ~after
+    if not alone.any():
+        return {"mode": "lines"}
+    return {"mode": "lines+markers",
+            "marker": {"symbol": "line-ew", "size": np.where(alone, 18, 0).tolist(),
+                       "line": {"color": line["color"], "width": 3}}}
+
 # Making Data Count: blue for improvement, orange for concern, grey for common cause; purple
 # for special cause on a measure with no better direction. Each also has its own marker shape.
 SPC_STYLES: dict[str, dict[str, str]] = {
@@ -248,11 +262,12 @@ def trend_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: 
             marker={"color": "white", "size": 10, "symbol": "circle", "line": {"color": DARK_BLUE, "width": 2}},
         ))
     if np.isfinite(target).any():
-        fig.add_trace(go.Scatter(x=periods, y=target, mode="lines", name=TARGET_NAME, line=TARGET_LINE,
-                                 hovertemplate="Target: %{y}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=periods, y=target, name=TARGET_NAME, line=TARGET_LINE,
+                                 hovertemplate="Target: %{y}<extra></extra>", **_reference_line(target, TARGET_LINE)))
     if np.isfinite(benchmark).any():
-        fig.add_trace(go.Scatter(x=periods, y=benchmark, mode="lines", name=benchmark_name, line=BENCHMARK_LINE,
-                                 hovertemplate=f"{benchmark_name}: %{{y}}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=periods, y=benchmark, name=benchmark_name, line=BENCHMARK_LINE,
+                                 hovertemplate=f"{benchmark_name}: %{{y}}<extra></extra>",
+                                 **_reference_line(benchmark, BENCHMARK_LINE)))
 
     notes = []
     if provisional.any():
@@ -320,8 +335,8 @@ def spc_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: st
                                  line={"color": DARK_GREY, "width": 1.5},
                                  hovertemplate="Mean: %{y}<extra></extra>"))
     if np.isfinite(target).any():
-        fig.add_trace(go.Scatter(x=periods, y=target, mode="lines", name=TARGET_NAME, line=TARGET_LINE,
-                                 hovertemplate="Target: %{y}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=periods, y=target, name=TARGET_NAME, line=TARGET_LINE,
+                                 hovertemplate="Target: %{y}<extra></extra>", **_reference_line(target, TARGET_LINE)))
     fig.add_trace(go.Scatter(x=periods, y=value, mode="lines", name=area_name or m.name, showlegend=False,
                              line={"color": CONNECTOR_GREY, "width": 1.5}, hoverinfo="skip"))
     for point_type, style in SPC_STYLES.items():

@@ -130,7 +130,8 @@ def source_line(version: str) -> str:
     if active.empty:
         return "Source: no uploads"
     latest = pd.to_datetime(active["when"]).max()
-    return f"Source: NDTMS-style extracts, {len(active)} uploads, latest {latest:%d %b %Y}"
+    count = f"{len(active)} upload" if len(active) == 1 else f"{len(active)} uploads"
+    return f"Source: NDTMS-style extracts, {count}, latest {latest:%d %b %Y}"
 
 
 @st.cache_data(show_spinner=False)

@@ -546,3 +546,20 @@ def test_status_label_has_a_symbol_and_a_word():
     assert labels == {"green": "✔ On target", "amber": "▲ Near target", "red": "✖ Off target",
                       "grey": "– No target or data"}
     assert figures.status_label(None) == figures.status_label(float("nan")) == labels["grey"]
+
+
+def test_a_target_or_comparator_with_a_single_quarter_is_still_drawn():
+    """A line needs two points: one quarter of data (or a quarter between gaps) gets a short dash there, so
+    the legend's "Target" and "England" match something on the chart; joined quarters stay a plain line."""
+    one = sf.series_frame().tail(1)
+    for fig in (_trend(df=one), _spc(df=one)):
+        target = _trace(fig, "Target")
+        assert target.mode == "lines+markers" and target.marker.symbol == "line-ew"
+        assert list(target.marker.size) == [18]
+    assert _trace(_trend(df=one), "England").mode == "lines+markers"
+    gap = sf.series_frame().tail(4).reset_index(drop=True)
+    gap.loc[[0, 2], "target"] = np.nan  # quarters 1 and 3 stand alone
+    target = _trace(_trend(df=gap), "Target")
+    assert list(target.marker.size) == [0, 18, 0, 18]
+    whole = _trace(_trend(), "Target")  # NaN before the trajectory starts, then joined: a plain line
+    assert whole.mode == "lines"

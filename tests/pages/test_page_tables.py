@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import streamlit
 from streamlit.testing.v1 import AppTest
@@ -89,3 +90,17 @@ def test_upload_history_has_headings_in_words_and_thousands_separators(sample_db
     config = _columns(at, 0)
     assert config["rows"]["label"] == "Rows" and config["rows"]["type_config"]["format"] == "localized"
     assert config["when"]["label"] == "When" and config["demo"]["label"] == "Demo data"
+
+
+def test_the_source_line_counts_uploads_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pages import state
+
+    def uploads_of(n: int):  # noqa: ANN202
+        return lambda version: pd.DataFrame({"status": ["active"] * n + ["withdrawn"],
+                                             "when": ["2026-11-20 10:00"] * n + ["2026-11-22 09:00"]})
+
+    monkeypatch.setattr(state, "is_demo", lambda version: False)
+    monkeypatch.setattr(state, "uploads", uploads_of(1))
+    assert state.source_line("v") == "Source: NDTMS-style extracts, 1 upload, latest 20 Nov 2026"
+    monkeypatch.setattr(state, "uploads", uploads_of(3))
+    assert state.source_line("v") == "Source: NDTMS-style extracts, 3 uploads, latest 20 Nov 2026"
