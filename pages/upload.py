@@ -70,9 +70,12 @@ for number, result in enumerate(st.session_state.get("upload_results", [])):
     elif result.status == "duplicate":
         st.info(f"**{result.file_name}**: {result.message}", icon=":material/info:")
     else:
-        st.error(f"**{result.file_name}** was rejected with {len(result.problems)} problem(s); nothing was "
-                 "loaded. Fix them and upload the file again.", icon=":material/block:")
-        st.dataframe(problems_frame(result.problems), hide_index=True, width="stretch")
+        count = len(result.problems)
+        st.error(f"**{result.file_name}** was rejected with {count} {'problem' if count == 1 else 'problems'}; "
+                 f"nothing was loaded. Fix {'it' if count == 1 else 'them'} and upload the file again.",
+                 icon=":material/block:")
+        st.dataframe(problems_frame(result.problems).rename(columns=str.capitalize).rename(
+            columns={"Reason": "Problem"}), hide_index=True, width="stretch")
         st.download_button("Download the problems (CSV)", problems_csv(result.problems),
                            file_name=f"problems-{result.file_name}", mime="text/csv", key=f"problems-{number}")
     for warning in result.warnings:

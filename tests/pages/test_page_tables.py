@@ -104,3 +104,26 @@ def test_the_source_line_counts_uploads_in_words(monkeypatch: pytest.MonkeyPatch
     assert state.source_line("v") == "Source: NDTMS-style extracts, 1 upload, latest 20 Nov 2026"
     monkeypatch.setattr(state, "uploads", uploads_of(3))
     assert state.source_line("v") == "Source: NDTMS-style extracts, 3 uploads, latest 20 Nov 2026"
+
+
+def test_a_rejected_file_is_reported_in_words_with_headed_columns(sample_db: Path) -> None:
+    from loaders.load import LoadResult
+    from loaders.problems import Problem
+
+    def rejected(*problems: Problem) -> LoadResult:
+        return LoadResult(status="rejected", file_name="bad.csv", problems=problems)
+
+    one = Problem(2, "AGE", "12", "AGE must be a whole number from 18 to 110.")
+    two = Problem(3, "SEX", "Q", "SEX must be one of the codes in the sex code list.")
+    for problems, words in (((one,), "with 1 problem; nothing was loaded. Fix it and"),
+                            ((one, two), "with 2 problems; nothing was loaded. Fix them and")):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+        at.run()
+        at.switch_page("pages/upload.py")
+        at.session_state["upload_results"] = [rejected(*problems)]
+        at.run()
+        assert not at.exception, at.exception
+        assert words in at.error[0].value
+        table = next(d.value for d in at.dataframe if "Problem" in d.value.columns)
+        assert list(table.columns) == ["Row", "Column", "Value", "Problem"]
+        assert len(table) == len(problems)
