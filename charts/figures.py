@@ -30,6 +30,7 @@ from charts.theme import (
     FONT_FAMILY,
     LIGHT_PURPLE,
     LIMIT_GREY,
+    NO_DATA_MESSAGE,
     ORANGE,
     POINT_GREY,
     RAG_TEXT_COLOURS,
@@ -212,19 +213,21 @@ def _target_values(df: pd.DataFrame) -> np.ndarray:
 
 
 def trend_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: str, source: str, demo: bool,
-                 group: str | None = None, benchmark_name: str = "England") -> go.Figure:
+                 group: str | None = None, benchmark_name: str = "England",
+                 empty_message: str = NO_DATA_MESSAGE) -> go.Figure:
     """A measure quarter by quarter: the value with its 95% confidence interval as a band,
     the target path (dashed), the benchmark (dotted) and provisional points as hollow markers.
 
     ``series_df`` is ``metrics.reports.series``. With breakdown rows, ``group`` picks one
-    (default: the partnership as a whole).
+    (default: the partnership as a whole). ``empty_message`` is what the chart says when no
+    quarter has a value.
     """
     m = resolve_measure(measure, series_df)
     rows, chosen = _select_group(series_df, group)
     what = f"{m.name}, {chosen}" if chosen else m.name
     if not _has_values(rows):
         return no_data_figure(title=chart_title(what, area_name, period_span(rows.get("period", []))),
-                              source=source, demo=demo)
+                              source=source, demo=demo, message=empty_message)
 
     periods = rows["period"].astype(str).tolist()
     value, lower, upper = _numbers(rows, "value"), _numbers(rows, "lower95"), _numbers(rows, "upper95")

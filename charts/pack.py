@@ -52,6 +52,7 @@ DEMO_MARK = "DEMO DATA — synthetic figures"
 SUPPRESSED_NOTE = "* based on 1 to 4 people (or would let such a number be worked out), so not shown."
 PROVISIONAL_NOTE = "(p) provisional: can still change as later data arrive."
 HIDDEN_POINTS_NOTE = "Quarters based on 1 to 4 people are not shown."
+ALL_POINTS_HIDDEN = "Every quarter here is based on 1 to 4 people, so none is shown"
 TILE_WORDS = {"red": "measures off target", "amber": "measures near target", "green": "measures on target",
               "grey": "measures without a target or data"}
 STATUS_TINTS = {"red": "#F8DDD8", "amber": "#FFF0CC", "green": "#DCEEE3", "grey": "#EEEFEF"}
@@ -301,7 +302,8 @@ def trajectory_chart(series_df: pd.DataFrame, *, measure: Measure | str, period:
     if hidden:
         source = f"{source.rstrip('.')}. {HIDDEN_POINTS_NOTE}"
     return trend_figure(rows, measure=measure, area_name=area_name, source=source, demo=demo,
-                        benchmark_name=comparator_name)
+                        benchmark_name=comparator_name,
+                        empty_message=ALL_POINTS_HIDDEN if hidden else theme.NO_DATA_MESSAGE)
 
 
 def breakdown_frame(store: Store, *, kpi: str, area: str, period: Quarter | str, breakdown: str,

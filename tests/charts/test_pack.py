@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 from pptx import Presentation
 
-from charts import pack, tables
+from charts import pack, tables, theme
 from charts.theme import format_value
 from loaders.demo import load_demo
 from loaders.periods import Quarter
@@ -312,6 +312,22 @@ def test_trajectory_chart_leaves_out_quarters_of_a_few_people() -> None:
     assert list(line.x) == periods[:3]  # up to the quarter asked for
     assert math.isnan(line.y[1]) and line.y[0] == pytest.approx(0.2)
     assert pack.HIDDEN_POINTS_NOTE in fig.layout.meta["source"]
+
+
+def test_a_trajectory_of_only_small_quarters_says_why_it_is_empty() -> None:
+    """Every quarter based on 1 to 4 people: the chart says they are hidden, not that there is no data."""
+    periods = ["2024-25 Q1", "2024-25 Q2"]
+    series = pd.DataFrame({"kpi": "bme_share", "name": "Black and minority ethnic share", "area": "E1",
+                           "breakdown": "", "group": "", "period": periods, "numerator": [2, 3],
+                           "denominator": [4, 4], "value": [0.5, 0.75], "lower95": 0.1, "upper95": 0.9,
+                           "target": 0.17, "provisional": False, "benchmark": 0.1, "status": "green"})
+    fig = pack.trajectory_chart(series, measure="bme_share", period="2024-25 Q2", area_name="Test",
+                                source="Source: test", demo=False)
+    messages = [a.text for a in fig.layout.annotations if a.name == "no_data"]
+    assert messages == [pack.ALL_POINTS_HIDDEN]
+    empty = pack.trajectory_chart(series.iloc[0:0], measure="bme_share", period="2024-25 Q2", area_name="Test",
+                                  source="Source: test", demo=False)
+    assert [a.text for a in empty.layout.annotations if a.name == "no_data"] == [theme.NO_DATA_MESSAGE]
 
 
 def test_write_the_pack_for_people_to_look_at(content: pack.PackContent, pdf: Path, pptx: bytes) -> None:
