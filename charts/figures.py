@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from charts.tables import HIDDEN_COLUMN
 from charts.theme import (
     BAND_FILL,
     BENCHMARK_LINE,
@@ -614,7 +615,11 @@ def breakdown_figure(scorecard_like_df: pd.DataFrame, *, measure: Measure | str,
 
     # Values are written on the bars, at their base, where no line or error bar can cross
     # them; a bar too short to hold its value has it written beyond its error bar instead.
-    texts = [format_value(v, m.unit) for v in value]
+    # Rows charts.tables.hide_small blanked say so, unlike rows that have no figure.
+    withheld = (bars[HIDDEN_COLUMN].fillna(False).astype(bool).to_numpy() if HIDDEN_COLUMN in bars
+                else np.zeros(len(bars), dtype=bool))
+    texts = ["not shown (small numbers)" if w else format_value(v, m.unit)
+             for v, w in zip(value, withheld, strict=True)]
     inside = np.isfinite(value) & (shown >= 0.16 * x_range[1])
     bar = fig.data[0]
     bar.text = [t if fits else "" for t, fits in zip(texts, inside, strict=True)]

@@ -288,6 +288,36 @@ def _apply(frame: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# What a chart draws from a row of figures: hidden together when the row's counts are small.
+_CHART_FIGURES = ("value", "lower95", "upper95", "lower998", "upper998", "gap", "needed", "funnel_lower95",
+                  "funnel_upper95", "funnel_lower998", "funnel_upper998")
+HIDDEN_COLUMN = "hidden_small"  # set by hide_small on the rows it blanked
+CHART_HIDDEN_NOTE = "Figures based on 1 to 4 people, or that would give such a figure away, are not shown."
+CHART_ALL_HIDDEN = "Every figure here is based on 1 to 4 people<br>(or would give one away), so none is shown"
+
+
+def hide_small(frame: pd.DataFrame, *, block_columns: Sequence[str] = BLOCK_COLUMNS) -> tuple[pd.DataFrame, bool]:
+    """A frame of figures (``metrics.reports`` columns) made safe to draw in an exported chart.
+
+    The rows :func:`suppress` would star (small counts, with the secondary suppression of a
+    breakdown) keep their labels but lose every number a chart draws: counts, value, intervals,
+    gap, funnel limits. Returns the frame and whether anything was hidden.
+    """
+    counts = [c for c in ("numerator", "denominator") if c in frame.columns]
+    if frame.empty or not counts:
+        return frame, False
+    mask = suppression_mask(frame, count_columns=counts, rate_columns=[c for c in ("value",) if c in frame.columns],
+                            block_columns=block_columns)
+    hidden = mask.any(axis=1).to_numpy(dtype=bool)
+    if not hidden.any():
+        return frame, False
+    out = frame.copy()
+    for column in (*counts, *(c for c in _CHART_FIGURES if c in out.columns)):
+        out[column] = pd.to_numeric(out[column], errors="coerce").mask(hidden)
+    out[HIDDEN_COLUMN] = hidden
+    return out, True
+
+
 def suppress(frame: pd.DataFrame, *, count_columns: Sequence[str], rate_columns: Sequence[str],
              total_row_label: str | None = None, threshold_low: int = 1, threshold_high: int = 4,
              block_columns: Sequence[str] = BLOCK_COLUMNS) -> pd.DataFrame:

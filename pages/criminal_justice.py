@@ -24,16 +24,18 @@ for col, m in zip(st.columns(len(dip)), dip, strict=True):
 
 kpi = st.selectbox("Measure", [m.id for m in dip], format_func=lambda i: measure(i).name)
 m = measure(kpi)
-downloads.show_chart(figures.monthly_figure(state.monthly(version, selection.area, kpi), measure=m,
-                                       area_name=selection.area_name, source=source, demo=demo), name=f"{kpi} by month {selection.area_name}")
+downloads.show_figure(figures.monthly_figure, state.monthly(version, selection.area, kpi), measure=m,
+                      area_name=selection.area_name, source=source, demo=demo,
+                      name=f"{kpi} by month {selection.area_name}")
 by_suite = state.measure_frame(version, selection.area, selection.period.label, "suite", kpi, targets)
-downloads.show_chart(figures.breakdown_figure(by_suite, measure=m, period_label=selection.period.label,
-                                         area_name=selection.area_name, breakdown_label="Custody suite",
-                                         source=source, demo=demo), name=f"{kpi} by suite {selection.area_name} {selection.period}")
+downloads.show_figure(figures.breakdown_figure, by_suite, measure=m, period_label=selection.period.label,
+                      area_name=selection.area_name, breakdown_label="Custody suite", source=source, demo=demo,
+                      name=f"{kpi} by suite {selection.area_name} {selection.period}")
 st.dataframe(display.comparison_table(by_suite, measure=m), hide_index=True, width="stretch")
 downloads.table_downloads(by_suite, name=f"{kpi}-by-suite-{selection.area}")
 
 st.subheader("Criminal-justice referrals into treatment")
 referrals = state.series(version, "cj_referrals", selection.area, selection.comparator, None, targets)
-downloads.show_chart(figures.trend_figure(referrals, measure=measure("cj_referrals"), area_name=selection.area_name,
-                                     source=source, demo=demo), name=f"cj referrals {selection.area_name}")
+downloads.show_figure(figures.trend_figure, referrals, measure=measure("cj_referrals"),
+                      area_name=selection.area_name, source=source, demo=demo,
+                      name=f"cj referrals {selection.area_name}")

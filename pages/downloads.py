@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -57,11 +58,25 @@ def chart_downloads(fig: go.Figure, *, name: str) -> None:
                                on_click="ignore", key=f"chart-{stem}-{fmt}", width="stretch")
 
 
-def show_chart(fig: go.Figure, *, name: str) -> None:
+def show_chart(fig: go.Figure, *, name: str, export: go.Figure | None = None) -> None:
     """A chart in the house style (Streamlit's own theme would replace its fonts and colours),
-    with its download menu."""
+    with its download menu (of ``export`` when given: the chart fit to leave the dashboard)."""
     st.plotly_chart(fig, width="stretch", theme=None)
-    chart_downloads(fig, name=name)
+    chart_downloads(export if export is not None else fig, name=name)
+
+
+def show_figure(draw: Callable[..., go.Figure], data: pd.DataFrame, *, name: str, source: str,
+                **options: Any) -> None:
+    """``draw(data, ...)`` on screen; its downloads drawn from the same data with small numbers hidden
+    (``charts.tables.hide_small``), saying so in the source line, since a file leaves the dashboard."""
+    fig = draw(data, source=source, **options)
+    safe, hidden = tables.hide_small(data)
+    export = None
+    if hidden:
+        export = draw(safe, source=f"{source.rstrip('.')}. {tables.CHART_HIDDEN_NOTE}", **options)
+        # Nothing left to draw: say why, rather than "No data for this selection".
+        export.update_annotations(selector={"name": "no_data"}, text=tables.CHART_ALL_HIDDEN)
+    show_chart(fig, name=name, export=export)
 
 
 def table_downloads(frame: pd.DataFrame, *, name: str, title: str | None = None) -> None:

@@ -25,8 +25,8 @@ for col, kpi in zip(cols, ("bme_share", "ethnic_minority_share"), strict=True):
 
 for kpi in ("bme_share", "ethnic_minority_share"):
     data = state.series(version, kpi, selection.area, selection.comparator, None, targets)
-    downloads.show_chart(figures.trend_figure(data, measure=measure(kpi), area_name=selection.area_name,
-                                         source=source, demo=demo), name=f"{kpi} trend {selection.area_name}")
+    downloads.show_figure(figures.trend_figure, data, measure=measure(kpi), area_name=selection.area_name,
+                          source=source, demo=demo, name=f"{kpi} trend {selection.area_name}")
 
 st.subheader("Every measure by group")
 left, right = st.columns([3, 2])
@@ -35,8 +35,8 @@ kpi = left.selectbox("Measure", ids, format_func=lambda i: measure(i).name)
 choices = [b for b in ("ethnic_group", "sex", "age_band") if b in measure(kpi).breakdowns]
 breakdown = right.radio("By", choices, format_func=BREAKDOWN_LABELS.get, horizontal=True)
 data = state.measure_frame(version, selection.area, selection.period.label, breakdown, kpi, targets)
-downloads.show_chart(figures.breakdown_figure(data, measure=measure(kpi), period_label=selection.period.label,
-                                         area_name=selection.area_name, breakdown_label=BREAKDOWN_LABELS[breakdown],
-                                         source=source, demo=demo), name=f"{kpi} by {breakdown} {selection.area_name} {selection.period}")
+downloads.show_figure(figures.breakdown_figure, data, measure=measure(kpi), period_label=selection.period.label,
+                      area_name=selection.area_name, breakdown_label=BREAKDOWN_LABELS[breakdown], source=source,
+                      demo=demo, name=f"{kpi} by {breakdown} {selection.area_name} {selection.period}")
 st.dataframe(display.comparison_table(data, measure=measure(kpi)), hide_index=True, width="stretch")
 downloads.table_downloads(data, name=f"{kpi}-by-{breakdown}-{selection.area}")

@@ -24,9 +24,9 @@ for col, kpi in zip(st.columns(3) + st.columns(3), kpis, strict=True):
 
 kpi = st.selectbox("Measure by provider", kpis, format_func=lambda i: measure(i).name)
 by_provider = state.measure_frame(version, selection.area, selection.period.label, "provider", kpi, targets)
-downloads.show_chart(figures.breakdown_figure(by_provider, measure=measure(kpi), period_label=selection.period.label,
-                                         area_name=selection.area_name, breakdown_label="Provider",
-                                         source=source, demo=demo), name=f"{kpi} by provider {selection.area_name} {selection.period}")
+downloads.show_figure(figures.breakdown_figure, by_provider, measure=measure(kpi),
+                      period_label=selection.period.label, area_name=selection.area_name, breakdown_label="Provider",
+                      source=source, demo=demo, name=f"{kpi} by provider {selection.area_name} {selection.period}")
 st.dataframe(display.comparison_table(by_provider, measure=measure(kpi)), hide_index=True, width="stretch")
 
 st.subheader("The fields most often missing")

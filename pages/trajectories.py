@@ -34,8 +34,10 @@ st.markdown(latest.reading)
 
 source = state.source_line(version)
 demo = state.is_demo(version)
-downloads.show_chart(figures.trend_figure(data, measure=m, area_name=selection.area_name, source=source, demo=demo), name=f"{kpi} trajectory {selection.area_name}")
+downloads.show_figure(figures.trend_figure, data, measure=m, area_name=selection.area_name, source=source, demo=demo,
+                      name=f"{kpi} trajectory {selection.area_name}")
 st.subheader("Statistical process control")
-downloads.show_chart(figures.spc_figure(data, measure=m, area_name=selection.area_name, source=source, demo=demo), name=f"{kpi} spc {selection.area_name}")
+downloads.show_figure(figures.spc_figure, data, measure=m, area_name=selection.area_name, source=source, demo=demo,
+                      name=f"{kpi} spc {selection.area_name}")
 st.markdown(latest.spc_reading)
 downloads.table_downloads(data, name=f"series-{kpi}-{selection.area}")

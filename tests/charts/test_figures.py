@@ -563,3 +563,24 @@ def test_a_target_or_comparator_with_a_single_quarter_is_still_drawn():
     assert list(target.marker.size) == [0, 18, 0, 18]
     whole = _trace(_trend(), "Target")  # NaN before the trajectory starts, then joined: a plain line
     assert whole.mode == "lines"
+
+
+def test_a_breakdown_drawn_from_hidden_figures_says_which_groups_are_withheld():
+    from charts import tables
+
+    df = sf.breakdown_frame()
+    small = df.index[df["group"] == "Chinese or other (R-S)"][0]
+    df.loc[small, ["numerator", "denominator", "value"]] = [3, 11, 3 / 11]
+    safe, hidden = tables.hide_small(df)
+    assert hidden
+    fig = figures.breakdown_figure(safe, measure="effective_treatment_rate", period_label="2026-27 Q2",
+                                   area_name=sf.AREA_NAME, breakdown_label="Ethnic group", source=REAL_SOURCE,
+                                   demo=False)
+    bar = next(trace for trace in fig.data if trace.type == "bar")
+    labels = {name: text for name, text in zip(bar.y, bar.text, strict=True) if text}
+    for trace in fig.data:  # labels too long for their bar sit beside it
+        if trace.type == "scatter" and trace.mode == "text":
+            labels.update({name: text.strip("\u00a0") for name, text in zip(trace.y, trace.text, strict=True)})
+    assert labels["Chinese or other (R-S)"] == labels["Mixed (D-G)"] == "not shown (small numbers)"
+    assert labels["Not stated (Z)"] == "no data"  # no figure at all, not a withheld one
+    assert labels["White (A-C)"].endswith("%")

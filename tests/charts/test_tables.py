@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from charts import tables
 from charts.tables import (
     FIGURES_COLUMNS,
     FORMULA_TRIGGERS,
@@ -502,3 +503,30 @@ def test_an_uploaded_indicator_keeps_its_own_unit() -> None:
     row = figures_table(frame).iloc[0]
     assert (row["Measure"], row["Unit"], row["Value"], row["Lower 95%"]) == (
         "IOM cohort in treatment", "percent", 45.68, None)
+
+
+def _chart_figures(groups: dict[str, tuple[float, float]], *, breakdown: str = "ethnic_group") -> pd.DataFrame:
+    rows = [("", "", sum(n for n, _ in groups.values()), sum(d for _, d in groups.values()))]
+    rows += [(breakdown, g, n, d) for g, (n, d) in groups.items()]
+    frame = pd.DataFrame(rows, columns=["breakdown", "group", "numerator", "denominator"])
+    return frame.assign(kpi="bme_share", area="E1", period="2024-25 Q2", value=frame["numerator"] / frame["denominator"],
+                        lower95=0.0, upper95=1.0, funnel_lower95=0.1, gap=-0.01)
+
+
+def test_hide_small_blanks_what_a_chart_would_draw_of_small_groups_and_their_next_smallest() -> None:
+    frame = _chart_figures({"A": (40, 100), "B": (3, 30), "C": (12, 50), "D": (20, 60)})
+    safe, hidden = tables.hide_small(frame)
+    assert hidden
+    gone = safe["group"].isin(["B", "C"])  # B is small; C, the next smallest, so B cannot be worked out
+    for column in ("numerator", "denominator", "value", "lower95", "upper95", "funnel_lower95", "gap"):
+        assert safe.loc[gone, column].isna().all(), column
+        assert safe.loc[~gone, column].notna().all(), column
+    assert list(safe["group"]) == list(frame["group"])  # the labels stay: a chart says a group is hidden
+    assert frame["numerator"].notna().all()  # the caller's frame is untouched
+
+
+def test_hide_small_leaves_a_frame_without_small_numbers_alone() -> None:
+    frame = _chart_figures({"A": (40, 100), "B": (30, 80)})
+    safe, hidden = tables.hide_small(frame)
+    assert not hidden and safe is frame
+    assert tables.hide_small(frame.iloc[0:0])[1] is False

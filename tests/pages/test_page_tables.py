@@ -127,3 +127,25 @@ def test_a_rejected_file_is_reported_in_words_with_headed_columns(sample_db: Pat
         table = next(d.value for d in at.dataframe if "Problem" in d.value.columns)
         assert list(table.columns) == ["Row", "Column", "Value", "Problem"]
         assert len(table) == len(problems)
+
+
+@pytest.mark.parametrize("page", ["equality", "providers", "quality", "criminal_justice", "trajectories"])
+def test_chart_downloads_hide_small_numbers_the_screen_shows(sample_db: Path, page: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample extracts are a handful of clients: every chart file leaving the dashboard is drawn from
+    figures with small numbers hidden, and its source line says so; the screen shows the figures."""
+    from charts import tables
+    from pages import downloads
+
+    exported: list[Any] = []
+    monkeypatch.setattr(downloads, "chart_downloads", lambda fig, *, name: exported.append(fig))
+    at = _app(page)
+    assert not at.exception, at.exception
+    assert exported, "no chart offered for download"
+    screen = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    assert len(screen) == len(exported)
+    hidden = [fig for fig in exported if tables.CHART_HIDDEN_NOTE in str(fig.layout.meta["source"])]
+    assert hidden, "no chart's download hid anything, though the treatment figures here rest on a few people"
+    for fig in hidden:  # every treatment figure of the samples is small: nothing is left to draw, and it says why
+        assert [a.text for a in fig.layout.annotations if a.name == "no_data"] == [tables.CHART_ALL_HIDDEN]
+        assert not [trace for trace in fig.data if trace.visible is not False]
