@@ -274,19 +274,8 @@ def protect_levels(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _hide_small_points(series_df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
-    """The series with quarters based on 1 to 4 people blanked (value and interval)."""
-    if series_df.empty or "numerator" not in series_df:
-        return series_df, False
-    mask = tables.suppression_mask(series_df, count_columns=[c for c in _COUNTS if c in series_df],
-                                   rate_columns=["value"], block_columns=("kpi", "group", "period"))
-    hidden = mask["value"].to_numpy(dtype=bool)
-    if not hidden.any():
-        return series_df, False
-    out = series_df.copy()
-    for column in ("value", "lower95", "upper95", "lower998", "upper998", "numerator", "denominator"):
-        if column in out:
-            out[column] = pd.to_numeric(out[column], errors="coerce").mask(hidden)
-    return out, True
+    """The series with quarters based on 1 to 4 people blanked (each quarter judged on its own)."""
+    return tables.hide_small(series_df, block_columns=("kpi", "group", "period"))
 
 
 def trajectory_chart(series_df: pd.DataFrame, *, measure: Measure | str, period: Quarter | str, area_name: str,
