@@ -435,6 +435,9 @@ def headline(card: pd.DataFrame, *, kpi: str, comparator_name: str = "benchmark"
         return Headline("no data", "No figure for this quarter.")
     row = rows.iloc[0]
     value = _float(row["value"])
+    if value is None:  # nothing counted ("0 of 0"), e.g. no DIP activity uploaded for the quarter
+        target = f"; the target is {row['target_text']}" if _float(row["target"]) is not None else ""
+        return Headline(m.format(value), f"No figure for this quarter{target}.")
     parts = []
     if _float(row["target"]) is not None:
         parts.append(f"{STATUS_SYMBOLS[row['status']]} {STATUS_WORDS[row['status']]}: target {row['target_text']}")

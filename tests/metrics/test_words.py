@@ -43,3 +43,14 @@ def test_a_headline_names_the_comparator() -> None:
     line = headline(card, kpi="bme_share", comparator_name="England")
     assert line.caption.startswith("England 15.0% (lower)")
     assert "benchmark" not in line.caption
+
+
+def test_a_headline_without_a_figure_says_so_instead_of_0_of_0() -> None:
+    card = pd.DataFrame([{"kpi": "toa_test_rate", "value": None, "target": None, "status": "grey",
+                          "target_text": "", "benchmark": 0.9, "benchmark_comparison": "not compared",
+                          "numerator": 0.0, "denominator": 0.0}])
+    line = headline(card, kpi="toa_test_rate", comparator_name="England")
+    assert line.value_text == "no data"
+    assert line.caption == "No figure for this quarter."
+    card = card.assign(target=0.86, target_text="at least 86%")
+    assert headline(card, kpi="toa_test_rate").caption == "No figure for this quarter; the target is at least 86%."
