@@ -242,6 +242,16 @@ def trend_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: 
                                  showlegend=False, name="Upper 95% limit", legendgroup="band"))
         fig.add_trace(go.Scatter(x=periods, y=lower, mode="lines", line={"width": 0}, fill="tonexty",
                                  fillcolor=BAND_FILL, hoverinfo="skip", name=BAND_NAME, legendgroup="band"))
+        # A band needs two quarters side by side: a quarter standing alone gets its interval as a bar.
+        both = np.isfinite(lower) & np.isfinite(upper) & np.isfinite(value)
+        alone = both & ~np.concatenate([[False], both[:-1]]) & ~np.concatenate([both[1:], [False]])
+        if alone.any():
+            fig.add_trace(go.Scatter(
+                x=[p for p, a in zip(periods, alone, strict=True) if a], y=value[alone], mode="markers",
+                marker={"size": 1, "opacity": 0}, hoverinfo="skip", showlegend=False, name="Interval of a lone quarter",
+                legendgroup="band", error_y={"type": "data", "symmetric": False, "array": (upper - value)[alone],
+                                             "arrayminus": (value - lower)[alone], "color": BAND_FILL,
+                                             "thickness": 14, "width": 0}))
 
     custom = np.array([
         [format_value(v, m.unit) + (" (provisional)" if p else ""), format_interval(lo, hi, m.unit) or "–",

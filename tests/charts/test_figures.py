@@ -584,3 +584,12 @@ def test_a_breakdown_drawn_from_hidden_figures_says_which_groups_are_withheld():
     assert labels["Chinese or other (R-S)"] == labels["Mixed (D-G)"] == "not shown (small numbers)"
     assert labels["Not stated (Z)"] == "no data"  # no figure at all, not a withheld one
     assert labels["White (A-C)"].endswith("%")
+
+
+def test_a_lone_quarter_shows_its_interval():
+    one = _trend(df=sf.series_frame().tail(1))
+    bar = _trace(one, "Interval of a lone quarter")
+    row = sf.series_frame().iloc[-1]
+    assert bar.error_y.array[0] == pytest.approx(row["upper95"] - row["value"])
+    assert bar.error_y.arrayminus[0] == pytest.approx(row["value"] - row["lower95"])
+    assert not [t for t in _trend().data if t.name == "Interval of a lone quarter"]  # a band does it
