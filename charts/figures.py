@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.tables import HIDDEN_COLUMN
+from charts.tables import CHART_ALL_HIDDEN, HIDDEN_COLUMN
 from charts.theme import (
     BAND_FILL,
     BENCHMARK_LINE,
@@ -31,7 +31,6 @@ from charts.theme import (
     FONT_FAMILY,
     LIGHT_PURPLE,
     LIMIT_GREY,
-    NO_DATA_MESSAGE,
     ORANGE,
     POINT_GREY,
     RAG_TEXT_COLOURS,
@@ -60,18 +59,26 @@ PROVISIONAL_NAME = "provisional"
 TARGET_NAME = "Target"
 
 
+def _standing_alone(present: np.ndarray) -> np.ndarray:
+    """Which points have no present neighbour on either side: a line or band cannot show them."""
+    return present & ~np.concatenate([[False], present[:-1]]) & ~np.concatenate([present[1:], [False]])
+
+
 def _reference_line(values: np.ndarray, line: dict[str, object]) -> dict[str, object]:
     """How to draw a target or comparator line: a line, with a short dash marking any quarter that has
     no neighbour to join (a single quarter, or one between gaps), which a plain line would not show."""
-    finite = np.isfinite(np.asarray(values, dtype=float))
-    before = np.concatenate([[False], finite[:-1]])
-    after = np.concatenate([finite[1:], [False]])
-    alone = finite & ~before & ~after
+    alone = _standing_alone(np.isfinite(np.asarray(values, dtype=float)))
     if not alone.any():
         return {"mode": "lines"}
     return {"mode": "lines+markers",
             "marker": {"symbol": "line-ew", "size": np.where(alone, 18, 0).tolist(),
                        "line": {"color": line["color"], "width": 3}}}
+
+def say_all_withheld(fig: go.Figure) -> go.Figure:
+    """A chart drawn from ``charts.tables.hide_small``'s figures: when nothing was left to draw, it
+    says the figures were withheld instead of "No data for this selection"."""
+    return fig.update_annotations(selector={"name": "no_data"}, text=CHART_ALL_HIDDEN)
+
 
 # Making Data Count: blue for improvement, orange for concern, grey for common cause; purple
 # for special cause on a measure with no better direction. Each also has its own marker shape.
@@ -214,21 +221,19 @@ def _target_values(df: pd.DataFrame) -> np.ndarray:
 
 
 def trend_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: str, source: str, demo: bool,
-                 group: str | None = None, benchmark_name: str = "England",
-                 empty_message: str = NO_DATA_MESSAGE) -> go.Figure:
+                 group: str | None = None, benchmark_name: str = "England") -> go.Figure:
     """A measure quarter by quarter: the value with its 95% confidence interval as a band,
     the target path (dashed), the benchmark (dotted) and provisional points as hollow markers.
 
     ``series_df`` is ``metrics.reports.series``. With breakdown rows, ``group`` picks one
-    (default: the partnership as a whole). ``empty_message`` is what the chart says when no
-    quarter has a value.
+    (default: the partnership as a whole).
     """
     m = resolve_measure(measure, series_df)
     rows, chosen = _select_group(series_df, group)
     what = f"{m.name}, {chosen}" if chosen else m.name
     if not _has_values(rows):
         return no_data_figure(title=chart_title(what, area_name, period_span(rows.get("period", []))),
-                              source=source, demo=demo, message=empty_message)
+                              source=source, demo=demo)
 
     periods = rows["period"].astype(str).tolist()
     value, lower, upper = _numbers(rows, "value"), _numbers(rows, "lower95"), _numbers(rows, "upper95")
@@ -243,8 +248,7 @@ def trend_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: 
         fig.add_trace(go.Scatter(x=periods, y=lower, mode="lines", line={"width": 0}, fill="tonexty",
                                  fillcolor=BAND_FILL, hoverinfo="skip", name=BAND_NAME, legendgroup="band"))
         # A band needs two quarters side by side: a quarter standing alone gets its interval as a bar.
-        both = np.isfinite(lower) & np.isfinite(upper) & np.isfinite(value)
-        alone = both & ~np.concatenate([[False], both[:-1]]) & ~np.concatenate([both[1:], [False]])
+        alone = _standing_alone(np.isfinite(lower) & np.isfinite(upper) & np.isfinite(value))
         if alone.any():
             fig.add_trace(go.Scatter(
                 x=[p for p, a in zip(periods, alone, strict=True) if a], y=value[alone], mode="markers",

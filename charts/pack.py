@@ -31,7 +31,7 @@ import plotly.graph_objects as go
 
 from charts import tables, theme
 from charts.export import figure_bytes
-from charts.figures import trend_figure
+from charts.figures import say_all_withheld, trend_figure
 from loaders.extracts import ENGLAND
 from loaders.load import demo_loaded, history_frame
 from loaders.periods import PeriodError, Quarter
@@ -52,7 +52,7 @@ DEMO_MARK = "DEMO DATA — synthetic figures"
 SUPPRESSED_NOTE = "* based on 1 to 4 people (or would let such a number be worked out), so not shown."
 PROVISIONAL_NOTE = "(p) provisional: can still change as later data arrive."
 HIDDEN_POINTS_NOTE = "Quarters based on 1 to 4 people are not shown."
-ALL_POINTS_HIDDEN = "Every quarter here is based on 1 to 4 people, so none is shown"
+ALL_POINTS_HIDDEN = tables.CHART_ALL_HIDDEN
 TILE_WORDS = {"red": "measures off target", "amber": "measures near target", "green": "measures on target",
               "grey": "measures without a target or data"}
 STATUS_TINTS = {"red": "#F8DDD8", "amber": "#FFF0CC", "green": "#DCEEE3", "grey": "#EEEFEF"}
@@ -152,7 +152,7 @@ class PackContent:
 
     @property
     def running_head(self) -> str:
-        return f"{self.area_name} · {self.period} · rolling 12 months to {_long_date(self.window_end)}"
+        return f"{self.area_name} · {self.period} · rolling 12 months to {reports.long_date(self.window_end)}"
 
 
 def _quarter(period: Quarter | str) -> Quarter:
@@ -162,10 +162,6 @@ def _quarter(period: Quarter | str) -> Quarter:
         return Quarter.parse(str(period))
     except PeriodError as exc:
         raise PackError(str(exc)) from exc
-
-
-def _long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def area_names(store: Store) -> dict[str, str]:
@@ -290,9 +286,9 @@ def trajectory_chart(series_df: pd.DataFrame, *, measure: Measure | str, period:
     rows, hidden = _hide_small_points(rows.reset_index(drop=True))
     if hidden:
         source = f"{source.rstrip('.')}. {HIDDEN_POINTS_NOTE}"
-    return trend_figure(rows, measure=measure, area_name=area_name, source=source, demo=demo,
-                        benchmark_name=comparator_name,
-                        empty_message=ALL_POINTS_HIDDEN if hidden else theme.NO_DATA_MESSAGE)
+    fig = trend_figure(rows, measure=measure, area_name=area_name, source=source, demo=demo,
+                       benchmark_name=comparator_name)
+    return say_all_withheld(fig) if hidden else fig
 
 
 def breakdown_frame(store: Store, *, kpi: str, area: str, period: Quarter | str, breakdown: str,
@@ -371,7 +367,7 @@ def _scorecard_line(raw: pd.Series, shown: pd.Series) -> ScorecardLine:
 
 def _plain_dates(text: str) -> str:
     return re.sub(r"\b(\d{4})-(\d{2})-(\d{2})\b",
-                  lambda x: _long_date(date(int(x[1]), int(x[2]), int(x[3]))), text)
+                  lambda x: reports.long_date(date(int(x[1]), int(x[2]), int(x[3]))), text)
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -391,7 +387,7 @@ def _measure_section(store: Store, raw: pd.Series, shown: pd.Series, *, area: st
     status = _status(raw["status"])
     variation = latest.spc_reading
     if isinstance(shown["value"], str):
-        reading = (f"**{STATUS_WORDS[status]}.** The figure for the 12 months to {_long_date(period.end)} is based "
+        reading = (f"**{STATUS_WORDS[status]}.** The figure for the 12 months to {reports.long_date(period.end)} is based "
                    "on 1 to 4 people (or would let such a number be worked out), so it is not shown.")
         variation = ""  # read from the figure that is not shown
     else:
@@ -692,7 +688,7 @@ def render_pdf(content: PackContent) -> bytes:
             self.line(margin, foot_y + 5 * mm, page_w - margin, foot_y + 5 * mm)
             self.setFont(fonts.regular, 7.5)
             self.setFillColor(hex_(theme.SECONDARY_TEXT))
-            self.drawString(margin, foot_y, f"{content.source}. Produced {_long_date(content.produced)}.")
+            self.drawString(margin, foot_y, f"{content.source}. Produced {reports.long_date(content.produced)}.")
             self.drawRightString(page_w - margin, foot_y, f"Page {number} of {total}")
             if content.demo:
                 self.setFont(fonts.bold, 7.5)
@@ -715,8 +711,8 @@ def render_pdf(content: PackContent) -> bytes:
         canv.setFont(fonts.regular, 15)
         canv.drawString(margin, page_h - 49 * mm, f"{PACK_TITLE}, {content.period}")
         canv.setFont(fonts.regular, 11)
-        canv.drawString(margin, page_h - 60 * mm, f"Rolling 12 months to {_long_date(content.window_end)}")
-        canv.drawString(margin, page_h - 67 * mm, f"Produced {_long_date(content.produced)}")
+        canv.drawString(margin, page_h - 60 * mm, f"Rolling 12 months to {reports.long_date(content.window_end)}")
+        canv.drawString(margin, page_h - 67 * mm, f"Produced {reports.long_date(content.produced)}")
         canv.restoreState()
 
     class Doc(BaseDocTemplate):
@@ -743,8 +739,8 @@ def render_pdf(content: PackContent) -> bytes:
     # Cover: the facts, the quarter at a glance, the demo mark, the contents.
     facts = [
         ("Partnership", f"{content.area_name} ({content.area})"),
-        ("Quarter", f"{content.period}: the rolling 12 months {_long_date(content.window_start)} to "
-                    f"{_long_date(content.window_end)}"),
+        ("Quarter", f"{content.period}: the rolling 12 months {reports.long_date(content.window_start)} to "
+                    f"{reports.long_date(content.window_end)}"),
         ("Compared with", content.comparator_name),
         ("Source", content.source),
     ]
@@ -785,7 +781,7 @@ def render_pdf(content: PackContent) -> bytes:
     # 1. The scorecard.
     story += [Section("Scorecard", f"1. Scorecard, {content.period}"), Paragraph(f"1. Scorecard, {content.period}", h1),
               Paragraph(_x(f"Every measure for {content.area_name} in the rolling 12 months to "
-                           f"{_long_date(content.window_end)}: off target first, then near target, on target, and "
+                           f"{reports.long_date(content.window_end)}: off target first, then near target, on target, and "
                            f"measures without a target. The comparator, {content.comparator_name}, is compared "
                            "through the 95% "
                            "confidence interval of the partnership's figure."), body)]
@@ -960,7 +956,7 @@ def render_pptx(content: PackContent) -> bytes:
 
     def footer(slide, number: int, section: str) -> None:
         rect(slide, 0.5, 6.98, 12.333, 0.01, theme.GRIDLINE)
-        text(slide, 0.5, 7.05, 9.8, 0.3, [f"{content.source}. Produced {_long_date(content.produced)}."], size=10,
+        text(slide, 0.5, 7.05, 9.8, 0.3, [f"{content.source}. Produced {reports.long_date(content.produced)}."], size=10,
              colour=theme.SECONDARY_TEXT)
         text(slide, 10.3, 7.05, 2.533, 0.3, [f"{section} · {number} / {total}"], size=10,
              colour=theme.SECONDARY_TEXT, align=PP_ALIGN.RIGHT)
@@ -1019,8 +1015,8 @@ def render_pptx(content: PackContent) -> bytes:
          colour="#FFFFFF")
     text(slide, 0.7, 1.15, 11.5, 0.9, [content.area_name], size=40, bold=True, colour="#FFFFFF")
     text(slide, 0.7, 2.1, 11.5, 0.5, [f"{PACK_TITLE}, {content.period}"], size=22, colour="#FFFFFF")
-    text(slide, 0.7, 2.7, 11.5, 0.7, [f"Rolling 12 months to {_long_date(content.window_end)}",
-                                      f"Produced {_long_date(content.produced)} · compared with "
+    text(slide, 0.7, 2.7, 11.5, 0.7, [f"Rolling 12 months to {reports.long_date(content.window_end)}",
+                                      f"Produced {reports.long_date(content.produced)} · compared with "
                                       f"{content.comparator_name}"], size=15, colour="#FFFFFF")
     for j, status in enumerate(("red", "amber", "green", "grey")):
         x = 0.7 + j * 3.0

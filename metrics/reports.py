@@ -347,7 +347,7 @@ class LatestReading:
     spc_reading: str
 
 
-def _long_date(day: object) -> str:
+def long_date(day: object) -> str:
     """A day as the dashboard writes it in sentences: 30 September 2026."""
     try:
         d = pd.Timestamp(day)
@@ -382,7 +382,7 @@ def describe_latest(data: pd.DataFrame, *, period: Quarter) -> LatestReading:
     needed = _float(row.get("needed"))
     status = row.get("status", "grey")
     provisional = " (provisional)" if bool(row.get("provisional")) else ""
-    window_end = _long_date(row["window_end"])
+    window_end = long_date(row["window_end"])
     if target is None:
         reading = f"**{fmt(value)}**{provisional} in the 12 months to {window_end}; there is no target."
     else:

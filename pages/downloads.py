@@ -21,6 +21,7 @@ import streamlit as st
 
 from charts import pack, tables
 from charts.export import ExportUnavailable, browser_path, figure_bytes
+from charts.figures import say_all_withheld
 from metrics.targets import TargetSet
 from pages import state
 
@@ -73,9 +74,7 @@ def show_figure(draw: Callable[..., go.Figure], data: pd.DataFrame, *, name: str
     safe, hidden = tables.hide_small(data)
     export = None
     if hidden:
-        export = draw(safe, source=f"{source.rstrip('.')}. {tables.CHART_HIDDEN_NOTE}", **options)
-        # Nothing left to draw: say why, rather than "No data for this selection".
-        export.update_annotations(selector={"name": "no_data"}, text=tables.CHART_ALL_HIDDEN)
+        export = say_all_withheld(draw(safe, source=f"{source.rstrip('.')}. {tables.CHART_HIDDEN_NOTE}", **options))
     show_chart(fig, name=name, export=export)
 
 

@@ -13,17 +13,11 @@ import streamlit
 from streamlit.testing.v1 import AppTest
 
 from charts import theme
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.pages.helpers import ROOT, open_page
 
 
 def _app(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-    at.run()
-    if page != "overview":
-        at.switch_page(f"pages/{page}.py")
-        at.run()
-    return at
+    return open_page(page, timeout=240)
 
 
 def _columns(at: AppTest, index: int) -> dict[str, Any]:

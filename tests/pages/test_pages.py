@@ -8,18 +8,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.pages.helpers import open_page
+
 PAGES = ["overview", "trajectories", "providers", "equality", "criminal_justice", "quality", "export", "upload",
          "about"]
 
 
 def _app(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    if page != "overview":
-        at.switch_page(f"pages/{page}.py")
-        at.run()
-    return at
+    return open_page(page, timeout=120)
 
 
 def _text(at: AppTest) -> str:
