@@ -51,7 +51,6 @@ import datetime as dt
 import io
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -62,6 +61,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from charts.theme import DARK_BLUE, TEXT
+from loaders.formulas import neutralise
 from metrics.registry import BREAKDOWN_LABELS, Measure, UnknownMeasure
 from metrics.registry import measure as registered_measure
 from metrics.targets import STATUS_WORDS
@@ -85,10 +85,6 @@ FIGURES_COLUMNS = [
 NOTE_COLUMN = "Note"
 UNIT_WORDS = {"proportion": "%", "rate": "ratio", "count": "count"}
 
-# OWASP's formula triggers (=, +, -, @, tab, carriage return), plus line feed and the full-width
-# forms, which some spreadsheets also read as formula signs.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
 _IDENTIFIER = re.compile(
     r"(?:^|_)(?:client|patient|person|service_?user|nhs)_?"
     r"(?:id|ids|key|keys|ref|reference|number|no|code|identifier)(?:_|$)"
@@ -104,26 +100,6 @@ class UnsuppressedCounts(ValueError):
 
 
 # --- formula injection -------------------------------------------------------------------------------
-
-
-def neutralise(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula, made inert with a leading ``'``.
-
-    Only strings are touched: numbers (negative ones too), dates, booleans and missing values
-    come back as they are. Applying it twice changes nothing more.
-    """
-    if isinstance(value, str) and (value.startswith(FORMULA_TRIGGERS) or _visible(value).startswith(FORMULA_TRIGGERS)):
-        return "'" + value
-    return value
-
-
-def _visible(text: str) -> str:
-    """The text from its first visible character: spaces and control characters (which a
-    spreadsheet may drop on import) cannot hide a formula sign behind them."""
-    for i, ch in enumerate(text):
-        if not (ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf")):
-            return text[i:]
-    return ""
 
 
 def _is_text_column(series: pd.Series) -> bool:

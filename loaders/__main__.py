@@ -6,7 +6,6 @@ Exit status: 0 success; 1 input rejected (every reason printed); 2 wrong usage.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import tempfile
@@ -16,6 +15,7 @@ from typing import Any
 
 from loaders import config
 from loaders.backup import backup_database, read_manifest, restore_database
+from loaders.formulas import write_csv
 from loaders.load import LoadResult, UploadNotFound, history, load_file, withdraw_upload
 from loaders.periods import PeriodError, Quarter
 from loaders.problems import problems_csv
@@ -62,12 +62,19 @@ def _emit(rows: list[dict[str, Any]], fmt: str, text_lines: list[str]) -> None:
         print(json.dumps(rows, default=str, indent=1))
     elif fmt == "csv":
         if rows:
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: ";".join(v) if isinstance(v, list | tuple) else v for k, v in row.items()})
+            fields = list(rows[0])
+            write_csv(sys.stdout, fields, ([_flat(row[f]) for f in fields] for row in rows))
     else:
         print("\n".join(text_lines))
+
+
+def _flat(value: Any) -> Any:
+    """One CSV cell for a value: a list joined by ';', a problem as 'row=2, column=AGE, ...'."""
+    if isinstance(value, list | tuple):
+        return ";".join(str(_flat(v)) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={'' if v is None else v}" for k, v in value.items())
+    return value
 
 
 def _result_row(result: LoadResult) -> dict[str, Any]:

@@ -121,8 +121,10 @@ def load_file(
             known_indicators=known_indicator_ids(store, measure_ids),
         )
     except FileRejected as rejected:
+        count = len(rejected.problems)
         return LoadResult(status="rejected", file_name=name, kind=None, problems=rejected.problems,
-                          message=f"{name} was rejected: {len(rejected.problems)} problem(s); nothing was loaded.")
+                          message=f"{name} was rejected: {count} problem{'' if count == 1 else 's'}; "
+                                  "nothing was loaded.")
     spec = checked.spec
     with store.transaction():
         # Checked again inside the transaction: two sessions may upload the same file at once.

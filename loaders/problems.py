@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
+
+from loaders.formulas import write_csv
 
 
 @dataclass(frozen=True)
@@ -32,22 +33,20 @@ class FileRejected(Exception):
             sorted(problems, key=lambda p: (p.row if p.row is not None else -1, p.column, p.reason))
         )
         first = self.problems[0].reason if self.problems else "rejected"
-        super().__init__(f"{len(self.problems)} problem(s); first: {first}")
+        count = len(self.problems)
+        super().__init__(f"{count} problem{'' if count == 1 else 's'}; first: {first}")
 
 
 def problems_csv(problems: Iterable[Problem]) -> str:
-    """The problems as CSV text (row, column, value, reason), for download."""
+    """The problems as CSV text (row, column, value, reason), for download.
+
+    Every cell is made inert: a header cell from the file (the column) can hold a formula as
+    well as a value can.
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["row", "column", "value", "reason"])
-    for p in problems:
-        writer.writerow(["" if p.row is None else p.row, p.column, _inert(p.value), p.reason])
+    write_csv(out, ["row", "column", "value", "reason"],
+              (["" if p.row is None else p.row, p.column, p.value, p.reason] for p in problems))
     return out.getvalue()
-
-
-def _inert(value: str) -> str:
-    """Stop a spreadsheet from running a value that looks like a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:

@@ -6,7 +6,6 @@ Exit status: 0 success; 1 the request could not be met (e.g. a bad targets file)
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import sys
@@ -14,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from loaders.formulas import write_csv
 from loaders.periods import PeriodError, Quarter
 from loaders.store import StoreError, open_store
 from metrics import reports
@@ -94,13 +94,18 @@ def _emit(records: list[dict[str, Any]], fields: list[str], fmt: str, text: list
     if fmt == "json":
         print(json.dumps(records, default=str))
     elif fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        for r in records:
-            writer.writerow({k: ("" if v is None else ("true" if v is True else "false" if v is False else v))
-                             for k, v in r.items()})
+        # Names come from uploaded files: every cell a spreadsheet would run as a formula is made inert.
+        write_csv(sys.stdout, fields, ([_csv_cell(r.get(f)) for f in fields] for r in records))
     else:
         print("\n".join(text))
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def _text_rows(records: list[dict[str, Any]]) -> list[str]:

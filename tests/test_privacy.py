@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -97,12 +98,41 @@ def test_no_export_or_log_holds_one(demo: tuple[Path, set[str], str]) -> None:
     assert history.returncode == 0 and not _leaks(history.stdout + history.stderr, ids)
 
 
-def test_small_counts_are_suppressed_in_exports(demo: tuple[Path, set[str], str]) -> None:
-    db, _, _ = demo
+def _ethnic_groups(db: Path, *, area: str, kpi: str) -> pd.DataFrame:
     with open_store(db, read_only=True) as store:
-        frame = reports.measure_frame(store, area="E99000103", period=Quarter.parse("2026-27 Q2"),
-                                      targets=load_targets(), breakdown="ethnic_group", kpi="completions_opiate")
+        return reports.measure_frame(store, area=area, period=Quarter.parse("2026-27 Q2"), targets=load_targets(),
+                                     breakdown="ethnic_group", kpi=kpi)
+
+
+def test_small_counts_are_suppressed_in_exports(demo: tuple[Path, set[str], str]) -> None:
+    """Every count of 1 to 4 is hidden, never exactly one group of a breakdown is hidden, and nothing else
+    shown is small (demo: E99000103's opiate completions by ethnic group have three small numerators)."""
+    frame = _ethnic_groups(demo[0], area="E99000103", kpi="completions_opiate")
     table = tables.figures_table(frame)
-    for column in ("Numerator", "Denominator"):
-        for value in table[column]:
-            assert value == tables.SUPPRESSED or not (isinstance(value, int | float) and 1 <= value <= 4)
+    groups = frame["breakdown"] == "ethnic_group"
+    small_seen = 0
+    for source, column in (("numerator", "Numerator"), ("denominator", "Denominator")):
+        raw = frame[source].astype(float)
+        small = groups & raw.between(1, 4)
+        small_seen += int(small.sum())
+        hidden = table[column] == tables.SUPPRESSED
+        assert hidden[small].all()  # primary: every count of 1 to 4 is hidden
+        assert not [v for v in table.loc[~hidden, column] if 1 <= float(v) <= 4]
+        assert hidden[groups].sum() != 1
+    assert small_seen >= 2, "the demo has no small counts here: the test would prove nothing"
+
+
+def test_a_lone_small_group_takes_a_complementary_cell_with_it(demo: tuple[Path, set[str], str]) -> None:
+    """Demo E99000101, alcohol completions by ethnic group: one numerator (3) is small and the rest are 6 or
+    more, so the 3 could be worked out from the partnership's total; the next smallest group is hidden too."""
+    frame = _ethnic_groups(demo[0], area="E99000101", kpi="completions_alcohol")
+    groups = frame["breakdown"] == "ethnic_group"
+    raw = frame["numerator"].astype(float)
+    small = groups & raw.between(1, 4)
+    assert small.sum() == 1, "the demo changed: find another breakdown with exactly one small group"
+    hidden = tables.figures_table(frame)["Numerator"] == tables.SUPPRESSED
+    assert hidden[small].all()
+    complementary = hidden & groups & ~small
+    assert complementary.sum() == 1
+    others = raw[groups & ~small & (raw > 0)]
+    assert raw[complementary].iloc[0] == others.min()  # the next smallest non-zero group

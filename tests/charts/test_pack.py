@@ -140,11 +140,19 @@ def test_exception_report_keeps_small_numbers_out(content: pack.PackContent, dem
     below = report[report["breakdown"].isin(["provider", "team"])]
     assert len(content.exceptions) == len(below) > 0
     assert {e.level for e in content.exceptions} <= {"Provider", "Team"}
+    small_lines = complementary = 0
     for line, (_, row) in zip(content.exceptions, below.iterrows(), strict=True):
         assert line.unit == row["group"] and line.status == row["status"]
         small = 0 < row["numerator"] < 5 or (0 < (row["denominator"] or 0) < 5)
         if small:
+            small_lines += 1
             assert line.value.startswith("*") and line.needed == "*"
+        elif line.value.startswith("*"):
+            complementary += 1  # hidden so that a small provider's figure cannot be worked out
+        else:
+            assert line.needed != "*"
+    assert small_lines > 0, "no small provider or team in the report: the test would prove nothing"
+    assert complementary > 0, "no complementary (secondary) cell in the report"
 
 
 # --------------------------------------------------------------------------------------------

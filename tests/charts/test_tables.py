@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from charts import tables
 from charts.tables import (
     FIGURES_COLUMNS,
-    FORMULA_TRIGGERS,
     SUPPRESSED,
     SUPPRESSION_NOTE,
     ClientIdentifierError,
@@ -33,6 +32,7 @@ from charts.tables import (
     to_csv_bytes,
     to_xlsx_bytes,
 )
+from loaders.formulas import FORMULA_TRIGGERS
 from tests.charts import sample_frames as sf
 
 COUNTS = ["numerator", "denominator"]

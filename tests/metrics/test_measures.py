@@ -723,12 +723,53 @@ def test_indicators_upload_adds_no_results(store: Store) -> None:
     assert store.scalar("SELECT count(*) FROM results") == 0
 
 
+# One open opiate journey triaged 2024-02-01 (client a; White British, referred by self, parental status and
+# every data-quality field recorded), nothing else loaded; window 2024-01-01 to 2024-12-31.
+# (numerator, denominator) of each measure; denominator None for counts.
+ONE_JOURNEY = {
+    "in_treatment": (1, None),
+    "effective_treatment": (1, None),  # open: 2024-12-31 - 2024-02-01 = 334 days >= 84
+    "effective_treatment_rate": (1, 1),
+    "completions_opiate": (0, 1),  # an opiate client in treatment, no completion
+    "completions_non_opiate": (0, 0),
+    "completions_alcohol": (0, 0),
+    "completions_all": (0, 1),
+    "successful_exits_share": (0, 0),  # nothing ended
+    "representations": (0, 0),
+    "retention_12wk": (1, 1),  # triaged in the 12 months to 2024-10-08, open for 84+ days
+    "long_term_4yr": (0, 1),  # open at E for 334 days, not 1,461
+    "cj_referrals": (0, None),  # referred by self (4)
+    "top_compliance": (0, 2),  # a start TOP due, and a review at 2024-08-01 (triage + 182), neither done
+    "top_start_compliance": (0, 1),
+    "top_review_compliance": (0, 1),
+    "top_exit_compliance": (0, 0),
+    "top_exits": (0, None),
+    "bme_share": (0, 1),  # White British, stated
+    "ethnic_minority_share": (0, 1),
+    "parental_status_recorded": (1, 1),  # triaged in W, 14 (not a parent) recorded
+    "data_quality": (1, 1),
+    "toa_test_rate": (0, 0),  # no DIP activity
+    "toa_positivity": (0, 0),
+    "ra_attendance": (0, 0),
+    "dip_treatment_entry": (0, 0),
+}
+
+
+def test_the_one_journey_table_covers_every_measure() -> None:
+    assert set(ONE_JOURNEY) == {m.id for m in MEASURES}
+
+
 @pytest.mark.parametrize("kpi", [m.id for m in MEASURES])
 def test_every_measure_is_computed(store: Store, kpi: str) -> None:
-    """Each registry measure has a whole-partnership row once any journeys file is loaded."""
+    """Each registry measure has its whole-partnership figure, worked out by hand, once a journeys file of
+    one journey is loaded (see ONE_JOURNEY): counts with Byar's limits, proportions with Wilson's, and no
+    value where nothing is counted."""
     load_journeys(store, journey("a", "1", "2024-02-01"))
-    row = result(store, kpi)
-    assert row["numerator"] is not None
+    numerator, denominator = ONE_JOURNEY[kpi]
+    if denominator is None:
+        assert_count(store, kpi, numerator)
+    else:
+        assert_share(store, kpi, numerator, denominator)
 
 
 def test_clients_with_several_journeys_in_one_provider_or_team(store: Store) -> None:
