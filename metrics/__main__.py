@@ -110,16 +110,19 @@ def _csv_cell(value: Any) -> Any:
 
 def _text_rows(records: list[dict[str, Any]]) -> list[str]:
     units = {m.id: m.unit for m in MEASURES}
+    lower_is_better = {m.id for m in MEASURES if m.polarity == "down"}
     lines = []
     for r in records:
         unit = units.get(r["kpi"], "count")
+        # Where lower is better, closing the gap takes fewer cases, not more.
+        more = "fewer" if r["kpi"] in lower_is_better else "more"
         group = f" [{r['breakdown']}: {r['group']}]" if r.get("breakdown") else ""
         target = f"target {_show(r['target'], unit)}" if r.get("target") is not None else "no target"
         mark = " (provisional)" if r.get("provisional") else ""
         lines.append(
             f"{STATUS_SYMBOLS[r['status']]} {STATUS_WORDS[r['status']]:<17} {r['area']} {r['period']} "
             f"{r['name']}{group}: {_show(r['value'], unit)}{mark}; {target}"
-            + (f"; {r['needed']:.0f} more case(s) needed" if r.get("needed") else "")
+            + (f"; {r['needed']:.0f} {more} case(s) needed" if r.get("needed") else "")
         )
     return lines or ["No figures for that selection."]
 
@@ -135,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         targets = load_targets(args.targets)
         with open_store(args.db, read_only=True) as store:
+            # Read-only opening applies no schema: another DuckDB file would fail below with a traceback.
+            if not store.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'results'"):
+                raise StoreError(f"The database {store.path} holds no dashboard figures: it is not the "
+                                 "dashboard's database. Check --db (or KPI_DB).")
             if args.command == "scorecard":
                 frame = reports.scorecard(store, area=args.area, period=args.period, targets=targets,
                                           breakdown=args.breakdown)

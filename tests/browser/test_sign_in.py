@@ -1,5 +1,6 @@
 """Access control for real: a local OpenID Connect provider, sign-in in the browser, and the
-uploaders list deciding who may upload."""
+uploaders list deciding who may upload. The app runs with the shipped .streamlit/config.toml; no
+request from the browser may leave this machine."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.browser.network import Traffic
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +42,9 @@ def provider() -> Iterator[int]:
         yield server.server_port
 
 
-@pytest.fixture(scope="module")
-def app(provider: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("signin")
+@contextmanager
+def _dashboard(provider: int, folder: Path) -> Iterator[str]:
+    """The dashboard with sign-in configured, started fresh; its address."""
     port = _free_port()
     (folder / ".streamlit").mkdir()
     shutil.copy(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
@@ -59,7 +63,7 @@ uploaders = ["uploader@example.org"]
     env.pop("KPI_UPLOADERS", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "localhost"],
+         "--server.port", str(port)],
         cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 60
@@ -68,9 +72,34 @@ uploaders = ["uploader@example.org"]
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 break
         time.sleep(0.3)
-    yield f"http://localhost:{port}"
-    server.terminate()
-    server.wait(timeout=10)
+    else:
+        server.kill()
+        pytest.fail("The dashboard did not start within 60 s")
+    try:
+        yield f"http://localhost:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def app(provider: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _dashboard(provider, tmp_path_factory.mktemp("signin")) as address:
+        yield address
+
+
+@contextmanager
+def _browser_page(p, provider: int) -> Iterator[object]:  # noqa: ANN001
+    """A page in a new browser; on leaving, no request the dashboard's pages made may have left this
+    machine. (The provider's sign-in form fetches a stylesheet from a CDN: that is the provider's affair.)"""
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    traffic = Traffic(context, other_services=(f"http://localhost:{provider}/",))
+    try:
+        yield context.new_page()
+    finally:
+        browser.close()
+    assert not traffic.outside(), f"the browser asked another host: {traffic.outside()}"
 
 
 def _sign_in(pg, app: str, who: str) -> None:  # noqa: ANN001
@@ -81,39 +110,69 @@ def _sign_in(pg, app: str, who: str) -> None:  # noqa: ANN001
     pg.locator("[data-testid='stSidebarNav']").wait_for(timeout=60_000)
 
 
+def _shows_only_sign_in(pg) -> None:  # noqa: ANN001
+    """The sign-in page and nothing else: no page of the dashboard, and no way to one."""
+    _settle(pg)
+    assert pg.locator("[data-testid='stMain'] h1").all_inner_texts() == ["Drug and alcohol treatment performance"]
+    assert pg.get_by_role("button", name="Sign in").count() == 1
+    assert pg.locator("[data-testid='stSidebar'], [data-testid='stSidebarNav']").count() == 0
+    links = [a.get_attribute("href") or "" for a in pg.locator("a").all()]
+    assert all(link.startswith("#") for link in links), f"links away from the sign-in page: {links}"
+    assert pg.locator("input[type=file]").count() == 0
+    assert "Upload extracts" not in pg.inner_text("body")
+
+
+def _settle(pg) -> None:  # noqa: ANN001
+    """Wait until the page has a heading and the app has finished running its script."""
+    pg.locator("[data-testid='stMain'] h1").first.wait_for(timeout=60_000)
+    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    pg.wait_for_timeout(500)
+
+
 def _upload_page(pg) -> str:  # noqa: ANN001
     pg.locator("[data-testid='stSidebarNav'] a", has_text="Upload").first.click()
-    pg.locator("[data-testid='stMain'] h1").first.wait_for(timeout=60_000)
-    pg.wait_for_timeout(1500)
+    # The history comes after the upload form (or the note that uploading is for others): all is drawn.
+    pg.get_by_role("heading", name="Upload history").wait_for(timeout=60_000)
+    _settle(pg)
     return pg.inner_text("body")
 
 
-def test_sign_in_is_required_and_only_uploaders_upload(app: str) -> None:
+def test_sign_in_is_required_and_only_uploaders_upload(app: str, provider: int) -> None:
     from playwright.sync_api import sync_playwright
 
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        pg = browser.new_page(viewport={"width": 1400, "height": 900})
-        pg.goto(app)
-        pg.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
-        assert "Upload" not in pg.inner_text("[data-testid='stSidebar']") if pg.locator(
-            "[data-testid='stSidebar']").count() else True
-        pg.screenshot(path=str(ARTEFACTS / "20-sign-in.png"))
+        with _browser_page(p, provider) as pg:
+            pg.goto(app)
+            _shows_only_sign_in(pg)
+            pg.screenshot(path=str(ARTEFACTS / "20-sign-in.png"))
+            pg.goto(f"{app}/upload")
+            _shows_only_sign_in(pg)
+            pg.screenshot(path=str(ARTEFACTS / "20-sign-in-for-upload.png"))
 
-        _sign_in(pg, app, "uploader")
-        body = _upload_page(pg)
-        assert "Signed in as uploader@example.org (can upload and withdraw)" in body
-        assert pg.locator("input[type=file]").count() >= 1
-        pg.screenshot(path=str(ARTEFACTS / "21-uploader.png"))
-        browser.close()
+        with _browser_page(p, provider) as pg:
+            _sign_in(pg, app, "uploader")
+            body = _upload_page(pg)
+            assert "Signed in as uploader@example.org (can upload and withdraw)" in body
+            assert pg.locator("input[type=file]").count() >= 1
+            pg.screenshot(path=str(ARTEFACTS / "21-uploader.png"))
 
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        pg = browser.new_page(viewport={"width": 1400, "height": 900})
-        _sign_in(pg, app, "reader")
-        body = _upload_page(pg)
-        assert "Signed in as reader@example.org (can browse and export)" in body
-        assert "Uploading, withdrawing and changing targets are for the people on the uploaders list" in body
-        assert pg.locator("input[type=file]").count() == 0
-        pg.screenshot(path=str(ARTEFACTS / "22-reader.png"))
-        browser.close()
+        with _browser_page(p, provider) as pg:
+            _sign_in(pg, app, "reader")
+            body = _upload_page(pg)
+            assert "Signed in as reader@example.org (can browse and export)" in body
+            assert "Uploading, withdrawing and changing targets are for the people on the uploaders list" in body
+            assert pg.locator("input[type=file]").count() == 0
+            pg.screenshot(path=str(ARTEFACTS / "22-reader.png"))
+
+
+@pytest.mark.xfail(strict=True, reason="Product bug: app.py sits next to a folder named pages/, so a freshly "
+                   "started Streamlit runs in its old pages-folder mode until app.py has run once, and the first "
+                   "visitor to /upload gets pages/upload.py without the sign-in gate (and every module in pages/ "
+                   "listed in the sidebar). Renaming pages/ mends it; then this test passes and the mark goes.")
+def test_the_first_visitor_after_a_start_still_meets_the_sign_in(provider: int, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with _dashboard(provider, tmp_path) as fresh, sync_playwright() as p, _browser_page(p, provider) as pg:
+        pg.goto(f"{fresh}/upload")
+        _shows_only_sign_in(pg)
