@@ -32,7 +32,7 @@ demo: $(STAMP)
 	KPI_DB=$(DB) $(PY) -m loaders demo
 
 run: $(STAMP) system $(DB)
-	KPI_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	KPI_DB=$(DB) $(PY) serve.py --server.port $(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

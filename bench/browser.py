@@ -119,7 +119,7 @@ def _start_app(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
     # No file watcher: other people edit the source while the benchmark runs, and a "source changed"
     # rerun must not land in a timing.
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+        [sys.executable, str(ROOT / "serve.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
         cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,

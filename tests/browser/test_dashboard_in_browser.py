@@ -1,6 +1,6 @@
 """The running dashboard driven as a person drives it, in Debian's headless Chromium.
 
-Starts `streamlit run app.py` on a fresh database, uploads a journeys file through the real
+Starts the dashboard (`serve.py`, i.e. `streamlit run app.py`) on a fresh database, uploads a journeys file through the real
 file input, sees the scorecard appear, visits every page, fails on any exception text,
 browser console error or request to another host, and saves a screenshot of each page under
 test-artefacts/browser/. The app runs with the shipped .streamlit/config.toml, as `make run` runs it.
@@ -49,7 +49,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "KPI_DB": str(folder / "fresh.duckdb"), "KPI_CLIENT_KEY_FILE": str(folder / "k.key")}
     # No --server.address and no --browser.gatherUsageStats: the shipped settings must keep it private.
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+        [sys.executable, str(ROOT / "serve.py"), "--server.headless", "true",
          "--server.port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )

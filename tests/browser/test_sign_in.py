@@ -62,7 +62,7 @@ uploaders = ["uploader@example.org"]
     env = {**os.environ, "KPI_DB": str(folder / "db.duckdb"), "KPI_CLIENT_KEY_FILE": str(folder / "k.key")}
     env.pop("KPI_UPLOADERS", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+        [sys.executable, str(ROOT / "serve.py"), "--server.headless", "true",
          "--server.port", str(port)],
         cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -166,11 +166,9 @@ def test_sign_in_is_required_and_only_uploaders_upload(app: str, provider: int) 
             pg.screenshot(path=str(ARTEFACTS / "22-reader.png"))
 
 
-@pytest.mark.xfail(strict=True, reason="Product bug: app.py sits next to a folder named pages/, so a freshly "
-                   "started Streamlit runs in its old pages-folder mode until app.py has run once, and the first "
-                   "visitor to /upload gets pages/upload.py without the sign-in gate (and every module in pages/ "
-                   "listed in the sidebar). Renaming pages/ mends it; then this test passes and the mark goes.")
 def test_the_first_visitor_after_a_start_still_meets_the_sign_in(provider: int, tmp_path: Path) -> None:
+    """Streamlit takes pages/ beside app.py for an old-style pages folder until app.py has run once: the
+    first visitor to /upload got pages/upload.py without the sign-in. serve.py starts it told otherwise."""
     from playwright.sync_api import sync_playwright
 
     with _dashboard(provider, tmp_path) as fresh, sync_playwright() as p, _browser_page(p, provider) as pg:
