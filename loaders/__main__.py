@@ -15,6 +15,7 @@ from typing import Any
 
 from loaders import config
 from loaders.backup import backup_database, read_manifest, restore_database
+from loaders.extracts import KINDS
 from loaders.formulas import write_csv
 from loaders.load import LoadResult, UploadNotFound, history, load_file, withdraw_upload
 from loaders.periods import PeriodError, Quarter
@@ -38,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     load = sub.add_parser("load", parents=[common], help="load one or more extract files")
     load.add_argument("files", nargs="+", metavar="FILE")
-    load.add_argument("--kind", choices=("auto", "journeys", "tops", "dip", "indicators"), default="auto")
+    load.add_argument("--kind", choices=("auto", *KINDS), default="auto",
+                      help="what the files are (default: told from each file's header)")
     load.add_argument("--period", help='the reporting quarter, e.g. "2024-25 Q3" (default: from the dates)')
     load.add_argument("--errors-csv", metavar="PATH", help="write every problem found to this CSV file")
     sub.add_parser("history", parents=[common], help="list every upload, newest first")

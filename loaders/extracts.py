@@ -151,23 +151,36 @@ INDICATORS = ExtractSpec(
     columns=(
         Column("AREA_CODE", True, "ident", max_len=12, meaning="area code (E92000001 is England)"),
         Column("AREA_NAME", False, "text", max_len=200, meaning="area name"),
-        Column("INDICATOR", True, "indicator", max_len=64, meaning="indicator id"),
-        Column("INDICATOR_NAME", False, "text", max_len=200, meaning="indicator name"),
-        Column("PERIOD", True, "period", meaning="quarter, financial year, month or rolling year"),
+        Column("INDICATOR", True, "indicator", max_len=100, meaning="indicator id"),
+        Column("INDICATOR_NAME", False, "text", max_len=300, meaning="indicator name"),
+        Column("PERIOD", True, "period", meaning="quarter, financial year, month, rolling year, calendar year or range"),
         Column("NUMERATOR", False, "number", meaning="count"),
         Column("DENOMINATOR", False, "number", meaning="count"),
         Column("VALUE", False, "number", meaning="value"),
         Column("UNIT", False, "text", max_len=40, meaning="unit"),
         Column("LOWER_CI", False, "number", meaning="published lower 95% limit"),
         Column("UPPER_CI", False, "number", meaning="published upper 95% limit"),
+        Column("LOWER_CI_998", False, "number", meaning="published lower 99.8% limit"),
+        Column("UPPER_CI_998", False, "number", meaning="published upper 99.8% limit"),
+        Column("BREAKDOWN", False, "text", max_len=200, meaning="breakdown (e.g. sex); blank for the area's figure"),
+        Column("GROUP", False, "text", max_len=200, meaning="group within the breakdown (e.g. Female)"),
+        Column("POLARITY", False, "text", max_len=10, meaning="up, down or neutral: which way is better"),
     ),
-    key=("AREA_CODE", "INDICATOR", "PERIOD"),
-    key_meaning="indicator (INDICATOR) for an area (AREA_CODE) and period (PERIOD)",
+    key=("AREA_CODE", "INDICATOR", "BREAKDOWN", "GROUP", "PERIOD"),
+    key_meaning="indicator (INDICATOR) for an area (AREA_CODE), group of a breakdown and period (PERIOD)",
     date_columns=(),
     area_column="AREA_CODE",
 )
 
 EXTRACTS: dict[str, ExtractSpec] = {s.kind: s for s in (JOURNEYS, TOPS, DIP, INDICATORS)}
-KINDS: tuple[str, ...] = tuple(EXTRACTS)
+# Downloads taken as they come: each is read by its adapter (loaders/fingertips.py, loaders/viewit.py)
+# into indicators rows, stored in the indicators table.
+DOWNLOADS: dict[str, str] = {"fingertips": "OHID Fingertips download", "viewit": "NDTMS ViewIt export"}
+KINDS: tuple[str, ...] = (*EXTRACTS, *DOWNLOADS)
+
+
+def table_for(kind: str) -> str:
+    """The table an upload of ``kind`` is stored in."""
+    return "indicators" if kind in DOWNLOADS else kind
 ENGLAND = "E92000001"
 CRIMINAL_JUSTICE_REFERRALS = ("5", "6", "8", "13")

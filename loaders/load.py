@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from loaders.extracts import EXTRACTS
+from loaders.extracts import EXTRACTS, table_for
+from loaders.formats import read_file
 from loaders.periods import PeriodError, Quarter
 from loaders.problems import FileRejected, Problem
-from loaders.reading import parse
 from loaders.store import Store
-from loaders.validation import validate
+from loaders.validation import ValidatedFile, validate
 
 # Called inside the load's transaction with the partnerships the change touched, so that the
 # materialised results change together with the rows (see metrics.results.refresh_results).
@@ -110,7 +110,7 @@ def load_file(
             stated = Quarter.parse(period) if period else None
         except PeriodError as exc:
             raise FileRejected([Problem(None, "", period or "", f"The stated reporting period {exc}.")]) from exc
-        parsed = parse(data, kind=kind)
+        parsed = read_file(data, kind=kind)
         codes = {
             name_: [r[0] for r in store.rows(
                 "SELECT code FROM code_lists WHERE list = ? ORDER BY try_cast(code AS INTEGER), code", [name_])]
@@ -135,7 +135,7 @@ def load_file(
         upload_id = int(store.scalar("SELECT nextval('upload_id_seq')"))
         store.execute(
             "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-            [upload_id, datetime.now(), user, name, digest, spec.kind, checked.rows,
+            [upload_id, datetime.now(), user, name, digest, checked.kind, checked.rows,
              list(checked.partnerships), list(checked.periods),
              checked.reporting_period.label if checked.reporting_period else None,
              checked.reporting_period.end if checked.reporting_period else None,
@@ -144,7 +144,7 @@ def load_file(
         store.register("staged", checked.table)
         try:
             if spec.kind == "indicators":
-                store.execute(f"INSERT INTO indicators SELECT {upload_id}, * FROM staged")
+                store.execute(f"INSERT INTO indicators BY NAME SELECT {upload_id} AS upload_id, * FROM staged")
             else:
                 store.execute(
                     f"INSERT INTO {spec.kind} SELECT {upload_id}, DATE '{checked.reporting_period.end}', * FROM staged"
@@ -154,11 +154,24 @@ def load_file(
         if on_change is not None:
             on_change(store, checked.partnerships)
     return LoadResult(
-        status="loaded", file_name=name, kind=spec.kind, upload_id=upload_id, rows=checked.rows,
+        status="loaded", file_name=name, kind=checked.kind, upload_id=upload_id, rows=checked.rows,
         partnerships=checked.partnerships, periods=checked.periods, warnings=checked.warnings,
-        message=f"Loaded {name} as upload {upload_id}: {checked.rows:,} {spec.kind} rows for "
-                f"{', '.join(checked.partnerships)} ({', '.join(checked.periods)}).",
+        message=f"Loaded {name} as upload {upload_id}: {_rows_loaded(checked)} for "
+                f"{_listed(checked.partnerships, 'areas')} ({_listed(checked.periods, 'periods')}).",
     )
+
+
+def _rows_loaded(checked: ValidatedFile) -> str:
+    if checked.kind == checked.spec.kind:
+        return f"{checked.rows:,} {checked.kind} rows"
+    return f"{checked.rows:,} figures from a {checked.kind} download"
+
+
+def _listed(items: tuple[str, ...], noun: str, *, most: int = 12) -> str:
+    """A list for a sentence, cut after ``most`` items ('E06000001, ... and 140 more areas')."""
+    if len(items) <= most:
+        return ", ".join(items)
+    return f"{', '.join(items[:most])} and {len(items) - most:,} more {noun}"
 
 
 def withdraw_upload(
@@ -173,7 +186,7 @@ def withdraw_upload(
         raise UploadNotFound(f"There is no active upload {upload_id} to withdraw (see the upload history).")
     upload = found[0]
     with store.transaction():
-        store.execute(f"DELETE FROM {upload.kind} WHERE upload_id = ?", [upload_id])
+        store.execute(f"DELETE FROM {table_for(upload.kind)} WHERE upload_id = ?", [upload_id])
         store.execute("UPDATE uploads SET withdrawn_at = ?, withdrawn_by = ? WHERE upload_id = ?",
                       [datetime.now(), user, upload_id])
         if on_change is not None:

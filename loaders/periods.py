@@ -108,17 +108,64 @@ def quarters_between(first: Quarter, last: Quarter) -> list[Quarter]:
 
 @dataclass(frozen=True)
 class IndicatorPeriod:
-    """A period of a published indicator: a quarter, financial year, month or rolling year."""
+    """A period of a published indicator, at its own grain.
+
+    ``kind`` is ``quarter`` (a financial quarter), ``year`` (a financial year), ``calendar_year``,
+    ``month``, ``rolling`` (the 12 months to a day) or ``range`` (several years, as published:
+    ``2016 - 18``, ``2017/18 - 19/20``).
+    """
 
     label: str
-    kind: str  # quarter | year | month | rolling
+    kind: str
     start: date
     end: date
 
+    @property
+    def twelve_months(self) -> bool:
+        """Whether the period is 12 calendar months (a year, financial or calendar, or a rolling year)."""
+        return add_months(self.start, 12) - timedelta(days=1) == self.end
+
+    @property
+    def quarter(self) -> Quarter | None:
+        """The quarter whose rolling 12 months this period is (a year or rolling year ending at a quarter
+        end), or the quarter it is; None for months and ranges."""
+        if self.kind == "quarter" or (self.twelve_months and Quarter.containing(self.end).end == self.end):
+            return Quarter.containing(self.end)
+        return None
+
+
+_MONTHS = {name: number for number, names in enumerate(
+    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")), start=1) for name in names}
+# Fingertips' and ViewIt's own forms: 2018/19 (a financial year, as above), 2015, 2016 - 18, 2017/18 - 19/20,
+# 2020 Q1 (a calendar quarter), Apr 2020.
+_CALENDAR_YEAR_RE = re.compile(r"^\s*(\d{4})\s*$")
+_CALENDAR_RANGE_RE = re.compile(r"^\s*(\d{4})\s*-\s*(\d{2}|\d{4})\s*$")
+_FINANCIAL_RANGE_RE = re.compile(r"^\s*(\d{4})\s*[/-]\s*(\d{2})\s*-\s*(\d{2}|\d{4})\s*[/-]\s*(\d{2})\s*$")
+_CALENDAR_QUARTER_RE = re.compile(r"^\s*(\d{4})\s*Q\s*([1-4])\s*$", re.IGNORECASE)
+_NAMED_MONTH_RE = re.compile(r"^\s*([A-Za-z]{3,9})\.?\s+(\d{4})\s*$")
+
+
+def _full_year(start: int, text: str) -> int:
+    """The year written as 2 or 4 digits after ``start`` in a range (18 after 2016 is 2018)."""
+    if len(text) == 4:
+        return int(text)
+    year = start // 100 * 100 + int(text)
+    return year + 100 if year < start and start % 100 > 80 else year
+
 
 def parse_indicator_period(text: str) -> IndicatorPeriod:
-    """Read ``2024-25 Q3``, ``2024-25``, ``2024-11`` or ``12m to 2024-12-31``."""
-    raw = (text or "").strip()
+    """Read a period of a published indicator.
+
+    The product's own forms: ``2024-25 Q3`` (quarter), ``2024-25`` (financial year), ``2024-11``
+    (month), ``12m to 2024-12-31`` (rolling year). And the forms Fingertips and NDTMS ViewIt
+    publish, normalised to the product's labels where it has one: ``2018/19`` is the financial
+    year ``2018-19``, ``2019/20 Q3`` the quarter ``2019-20 Q3``, ``2020 Q1`` (January to March) the
+    quarter ``2019-20 Q4``, ``Apr 2020`` the month ``2020-04``, ``2015`` the calendar year; ranges
+    (``2016 - 18``, ``2017/18 - 19/20``) keep their published label and their own length.
+    """
+    raw = " ".join((text or "").split())
     if _QUARTER_RE.match(raw):
         q = Quarter.parse(raw)
         return IndicatorPeriod(q.label, "quarter", q.start, q.end)
@@ -128,6 +175,8 @@ def parse_indicator_period(text: str) -> IndicatorPeriod:
         start, end_two = int(match[1]), int(match[2])
         label = f"{start}-{end_two:02d}"
         return IndicatorPeriod(label, "year", date(start, 4, 1), date(start + 1, 3, 31))
+    if match and "/" in raw:
+        _check_year_pair(int(match[1]), int(match[2]), raw)
     match = _MONTH_RE.match(raw)
     if match:
         year, month = int(match[1]), int(match[2])
@@ -143,9 +192,35 @@ def parse_indicator_period(text: str) -> IndicatorPeriod:
             raise PeriodError(f"'{raw}': {match[1]} is not a real date") from exc
         start = add_months(end, -12) + timedelta(days=1)
         return IndicatorPeriod(f"12m to {end.isoformat()}", "rolling", start, end)
+    match = _CALENDAR_YEAR_RE.match(raw)
+    if match:
+        year = int(match[1])
+        return IndicatorPeriod(str(year), "calendar_year", date(year, 1, 1), date(year, 12, 31))
+    match = _CALENDAR_QUARTER_RE.match(raw)
+    if match:
+        year, number = int(match[1]), int(match[2])
+        q = Quarter.containing(date(year, 3 * number, 1))
+        return IndicatorPeriod(q.label, "quarter", q.start, q.end)
+    match = _NAMED_MONTH_RE.match(raw)
+    if match and match[1].lower() in _MONTHS:
+        first = date(int(match[2]), _MONTHS[match[1].lower()], 1)
+        return IndicatorPeriod(f"{first.year}-{first.month:02d}", "month", first, month_end(first))
+    match = _CALENDAR_RANGE_RE.match(raw)
+    if match:
+        first, last = int(match[1]), _full_year(int(match[1]), match[2])
+        if first < last <= first + 20:
+            return IndicatorPeriod(raw, "range", date(first, 1, 1), date(last, 12, 31))
+    match = _FINANCIAL_RANGE_RE.match(raw)
+    if match:
+        first, last = int(match[1]), _full_year(int(match[1]), match[3])
+        _check_year_pair(first, int(match[2]), raw)
+        _check_year_pair(last, int(match[4]), raw)
+        if first < last <= first + 20:
+            return IndicatorPeriod(raw, "range", date(first, 4, 1), date(last + 1, 3, 31))
     raise PeriodError(
-        f"'{raw}' is not a period; write a quarter (2024-25 Q3), a financial year (2024-25), "
-        "a month (2024-11) or a rolling year (12m to 2024-12-31)"
+        f"'{raw}' is not a period; write a quarter (2024-25 Q3), a financial year (2024-25 or 2024/25), "
+        "a month (2024-11), a rolling year (12m to 2024-12-31), a calendar year (2015) or a range of "
+        "years (2016 - 18)"
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,13 @@ _SAVE_AS_UTF8 = "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited)' 
 
 @dataclass(frozen=True)
 class ParsedFile:
-    """The cells of one file, all as text, with the spreadsheet row of each record."""
+    """The cells of one file, all as text, with the spreadsheet row of each record.
+
+    A download taken as it comes (Fingertips, ViewIt) is read by its adapter into the cells of an
+    ``indicators`` extract: then ``kind`` says what the file was, ``column_names`` gives the file's
+    own name of each column (so that a problem names the column the user sees), and ``problems``
+    holds what the adapter found wrong with rows it could not turn into figures.
+    """
 
     spec: ExtractSpec
     table: pa.Table  # ROW plus every spec column found in the header, as strings
@@ -39,6 +46,25 @@ class ParsedFile:
     # True when the text holds a Unicode space other than ' ' (e.g. a no-break space): then a cell may
     # start or end with one, and validation trims every cell the careful way.
     odd_spaces: bool = True
+    kind: str = ""
+    column_names: tuple[tuple[str, str], ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def source_kind(self) -> str:
+        return self.kind or self.spec.kind
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A file read with every column kept, named as its header names them (for adapters)."""
+
+    table: pa.Table  # ROW plus one string column per header cell (names made unique)
+    header: tuple[str, ...]  # the header cells as written (trimmed)
+    header_row: int
+    encoding: str
+    warnings: tuple[str, ...]
+    odd_spaces: bool
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -113,45 +139,36 @@ def _norm(name: str) -> str:
 _ALL_NAMES = {name for spec in EXTRACTS.values() for name in spec.names}
 
 
-def _detect_header(lines: list[str]) -> tuple[int, list[str]]:
-    """The index of the header line and its cells; the first line naming 3+ known columns."""
-    for index, line in enumerate(lines):
-        cells = [_norm(c) for c in _cells(line)]
-        if len(_ALL_NAMES.intersection(cells)) >= 3:
-            return index, cells
+def first_lines(text: str, count: int = _HEADER_SCAN_LINES) -> list[str]:
+    """The first ``count`` lines of the text (for finding the header)."""
+    return _first_lines(text, count)
+
+
+def cells_of(line: str) -> list[str]:
+    """A line's cells as written, trimmed (a byte-order mark dropped)."""
+    return [c.replace("\ufeff", "").strip() for c in _cells(line)]
+
+
+def native_kind_score(cells: list[str]) -> int:
+    """How many column names of the product's own extracts the cells hold."""
+    return len(_ALL_NAMES.intersection(_norm(c) for c in cells))
+
+
+def delimiter_problem(lines: list[str], recognise: Callable[[list[str]], bool]) -> FileRejected | None:
+    """A file whose header would be recognised if its values were separated by commas."""
     for delimiter, word in ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "vertical bars (|)")):
         for line in lines:
-            if len(_ALL_NAMES.intersection(_norm(c) for c in _cells(line, delimiter))) >= 3:
-                raise FileRejected([Problem(1, "", "", (
+            if recognise([c.replace("\ufeff", "").strip() for c in _cells(line, delimiter)]):
+                return FileRejected([Problem(1, "", "", (
                     f"The values in this file are separated by {word}; the extracts use commas. "
                     "In Excel choose File > Save As > 'CSV UTF-8 (Comma delimited)'."
                 ))])
-    raise FileRejected([Problem(None, "", "", (
-        "No header row was found: none of the first lines names the columns of a journeys, tops, "
-        "dip or indicators extract (e.g. DAT, AGNCY, CLIENTID, EPISODID, TRIAGED). Check that this "
-        "is the right file and that its first row holds the column names."
-    ))])
+    return None
 
 
-def _choose_kind(cells: list[str], kind: str) -> ExtractSpec:
-    if kind != "auto":
-        if kind not in EXTRACTS:
-            raise ValueError(f"unknown extract kind {kind!r}")
-        return EXTRACTS[kind]
-    present = set(cells)
-
-    def score(spec: ExtractSpec) -> tuple[int, int]:
-        return (len(present.intersection(spec.required_names)), len(present.intersection(spec.names)))
-
-    return max(EXTRACTS.values(), key=score)
-
-
-def parse(data: bytes, *, kind: str = "auto") -> ParsedFile:
-    """Read the file's bytes into text cells, rejecting it with every structural problem."""
-    text, encoding = decode(data)
-    lines = _first_lines(text, _HEADER_SCAN_LINES)
-    header_index, cells = _detect_header(lines)
-    spec = _choose_kind(cells, kind)
+def parse_native(text: str, data: bytes, encoding: str, header_index: int, spec: ExtractSpec) -> ParsedFile:
+    """Read a file of one of the product's own kinds, whose header is line ``header_index``."""
+    cells = [_norm(c) for c in _cells(_first_lines(text, header_index + 1)[header_index])]
     header_row = header_index + 1
     warnings: list[str] = []
     if encoding == "Windows-1252":
@@ -169,11 +186,11 @@ def parse(data: bytes, *, kind: str = "auto") -> ParsedFile:
             numbers = [str(p + 1) for p in where]
             cols = ", ".join(numbers[:-1]) + " and " + numbers[-1]
             problems.append(Problem(header_row, name, name, f"The column {name} appears more than once in the header (columns {cols})."))
-    for name in spec.required_names:
-        if name not in positions:
-            problems.append(Problem(header_row, name, "", (
-                f"The required column {name} is missing from the header of this {spec.kind} file."
-            )))
+    missing = [name for name in spec.required_names if name not in positions]
+    for name in missing:
+        problems.append(Problem(header_row, name, "", (
+            f"The required column {name} is missing from the header of this {spec.kind} file."
+        )))
     unknown = [n for n in positions if n not in spec.names]
     if unknown:
         warnings.append(f"Columns not part of the {spec.kind} extract were ignored: {', '.join(unknown)}.")
@@ -183,6 +200,34 @@ def parse(data: bytes, *, kind: str = "auto") -> ParsedFile:
     # Column names for the parser: the spec name where known, a placeholder elsewhere.
     names = [n if n in spec.names else f"__ignored_{i}" for i, n in enumerate(cells)]
     keep = [n for n in names if n in spec.names]
+    table = read_columns(text, data, encoding, header_index, names, keep)
+    odd_spaces = not text.isascii() and _ODD_SPACE.search(text) is not None
+    return ParsedFile(spec, table, header_row, encoding, tuple(warnings), odd_spaces)
+
+
+def parse_raw(text: str, data: bytes, encoding: str, header_index: int) -> RawFile:
+    """Read a file keeping every column, named as its header names them (made unique)."""
+    header = tuple(cells_of(_first_lines(text, header_index + 1)[header_index]))
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        base = cell or f"column {i + 1}"
+        seen[base] = seen.get(base, 0) + 1
+        names.append(base if seen[base] == 1 else f"{base} ({seen[base]})")
+    table = read_columns(text, data, encoding, header_index, names, list(names))
+    warnings = []
+    if encoding == "Windows-1252":
+        warnings.append("The file was read as Windows-1252 (Excel 'ANSI'); saving as CSV UTF-8 is safer.")
+    if header_index:
+        warnings.append(f"The {header_index} line(s) above the header (row {header_index + 1}) were skipped.")
+    odd_spaces = not text.isascii() and _ODD_SPACE.search(text) is not None
+    return RawFile(table, header, header_index + 1, encoding, tuple(warnings), odd_spaces)
+
+
+def read_columns(text: str, data: bytes, encoding: str, header_index: int, names: list[str],
+                 keep: list[str]) -> pa.Table:
+    """The body's cells as text: ROW (the spreadsheet row) and the ``keep`` columns of ``names``."""
+    header_row = header_index + 1
     body = _body_after(text, header_index)
     table = _parse_fast(body, names, keep, encoded=_encoded_body(data, encoding, header_index))
     if table is None:
@@ -193,8 +238,7 @@ def parse(data: bytes, *, kind: str = "auto") -> ParsedFile:
     table = _drop_empty_rows(table, keep)
     if table.num_rows == 0:
         raise FileRejected([Problem(None, "", "", "The file has a header but no data rows.")])
-    odd_spaces = not text.isascii() and _ODD_SPACE.search(text) is not None
-    return ParsedFile(spec, table, header_row, encoding, tuple(warnings), odd_spaces)
+    return table
 
 
 # The Unicode space separators (category Zs) other than ' ': DuckDB's trim() removes these too.

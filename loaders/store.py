@@ -238,6 +238,8 @@ def _statements(sql: str) -> list[str]:
 
 def _seed_code_lists(store: Store) -> None:
     for path in sorted(config.CODES_DIR.glob("*.csv")):
+        if path.name == "areas.csv":  # the area list is read from its file (loaders/areas.py)
+            continue
         with path.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
                 store.execute(

@@ -10,6 +10,7 @@ the user's database: the file is checked in a scratch in-memory database.
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -65,6 +66,7 @@ class ValidatedFile:
 
     spec: ExtractSpec
     table: pa.Table  # the target table's columns after upload_id (and period_end); some dictionary-encoded
+    kind: str  # what the file was: the extract's kind, or the download it was read from (fingertips, viewit)
     rows: int
     partnerships: tuple[str, ...]
     periods: tuple[str, ...]
@@ -245,20 +247,26 @@ def _cells_views(spec: ExtractSpec, present: set[str], *, exact_trim: bool, by_v
 
 def _duplicate_check(spec: ExtractSpec, *, source: str) -> str:
     """Rows whose key is used more than once: the keys are found by grouping (cheap), and only
-    the few duplicated ones are joined back to list their rows."""
-    keys = [_ident(k) for k in spec.key]
+    the few duplicated ones are joined back to list their rows. An optional part of a key (an
+    indicator's BREAKDOWN and GROUP) counts as blank when it is empty."""
+    required = set(spec.required_names)
+    keys = [_ident(k) if k in required else f"coalesce({_ident(k)}, '')" for k in spec.key]
+    names = [_ident(k) for k in spec.key]
     last = spec.key[-1]
     group = ", ".join(keys)
-    context = " || ' and ' || ".join(f"{_lit(k + ' ')} || s.{_ident(k)}" for k in spec.key[:-1])
-    joined = " AND ".join(f"s.{k} = d.{k}" for k in keys)
+    select = ", ".join(f"{key} AS {name}" for key, name in zip(keys, names, strict=True))
+    context = "concat_ws(' and ', " + ", ".join(
+        f"CASE WHEN coalesce(s.{_ident(k)}, '') <> '' THEN {_lit(k + ' ')} || s.{_ident(k)} END"
+        for k in spec.key[:-1]) + ")"
+    joined = " AND ".join(f"{key.replace(name, 's.' + name)} = d.{name}" for key, name in zip(keys, names, strict=True))
     return f"""
         SELECT s.{ROW}, {_lit(last)}, s.{_ident(last)}::VARCHAR,
                {_lit(last + ' ')} || s.{_ident(last)}::VARCHAR || ' appears more than once for ' || {context}
                || ' (rows ' || d.dup_rows || '); each ' || {_lit(spec.key_meaning)} || ' must be unique in a file.'
         FROM {source} s JOIN (
-            SELECT {group}, string_agg({ROW}::VARCHAR, ', ' ORDER BY {ROW}) AS dup_rows FROM {source}
+            SELECT {select}, string_agg({ROW}::VARCHAR, ', ' ORDER BY {ROW}) AS dup_rows FROM {source}
             WHERE ({group}) IN (
-                SELECT ({group}) FROM {source} WHERE {' AND '.join(k + ' IS NOT NULL' for k in keys)}
+                SELECT ({group}) FROM {source} WHERE {' AND '.join(_ident(k) + ' IS NOT NULL' for k in spec.key if k in required)}
                 GROUP BY {group} HAVING count(*) > 1)
             GROUP BY {group}
         ) d ON {joined}"""
@@ -267,6 +275,13 @@ def _duplicate_check(spec: ExtractSpec, *, source: str) -> str:
 def _strftime(typed: str) -> str:
     return f"strftime({typed}, '%Y-%m-%d')"
 
+
+# A download's row may hold no figure (Fingertips suppresses small numbers, ViewIt writes NULL): stored as
+# "no figure". A row of the user's own indicators extract must give one.
+_NO_FIGURE = "NUMERATOR IS NULL AND DENOMINATOR IS NULL AND VALUE IS NULL"
+
+_PAIRS = ("NUMERATOR IS NOT NULL AND DENOMINATOR IS NULL", "NUMERATOR IS NULL AND DENOMINATOR IS NOT NULL")
+_OWN_EXTRACT_ONLY = (_NO_FIGURE, *_PAIRS)
 
 _RULES: dict[str, list[_Check]] = {
     "journeys": [
@@ -300,12 +315,14 @@ _RULES: dict[str, list[_Check]] = {
                "|| ') are more than TESTS (' || t.TESTS || ').'"),
     ],
     "indicators": [
-        _Check("t.NUMERATOR IS NOT NULL AND t.DENOMINATOR IS NULL", "'DENOMINATOR'", "''",
+        # On the cells as written: a number written wrongly is reported as that, not as missing too.
+        _Check(_PAIRS[0], "'DENOMINATOR'", "''",
                "'NUMERATOR is given without a DENOMINATOR; give both, or only VALUE.'"),
-        _Check("t.NUMERATOR IS NULL AND t.DENOMINATOR IS NOT NULL", "'NUMERATOR'", "''",
+        _Check(_PAIRS[1], "'NUMERATOR'", "''",
                "'DENOMINATOR is given without a NUMERATOR; give both, or only VALUE.'"),
-        _Check("NUMERATOR IS NULL AND DENOMINATOR IS NULL AND VALUE IS NULL", "'VALUE'", "''",
-               "'The row has no figure: give NUMERATOR and DENOMINATOR, or VALUE.'"),
+        _Check(_NO_FIGURE, "'VALUE'", "''", "'The row has no figure: give NUMERATOR and DENOMINATOR, or VALUE.'"),
+        _Check("POLARITY IS NOT NULL AND lower(POLARITY) NOT IN ('up', 'down', 'neutral')", "'POLARITY'", "POLARITY",
+               "'POLARITY ' || POLARITY || ' is not up, down or neutral (which way is better for the indicator).'"),
         _Check("t.DENOMINATOR <= 0", "'DENOMINATOR'", "t.DENOMINATOR::VARCHAR", "'DENOMINATOR must be more than 0.'"),
         _Check("t.NUMERATOR < 0", "'NUMERATOR'", "t.NUMERATOR::VARCHAR", "'NUMERATOR cannot be negative.'"),
         _Check("t.NUMERATOR > t.DENOMINATOR AND coalesce(lower(t.UNIT), 'proportion') IN ('proportion', 'percent', '%')",
@@ -331,7 +348,7 @@ class _Stored:
 
 
 def _plain(*names: str) -> tuple[_Stored, ...]:
-    return tuple(_Stored(n.lower(), f"t.{n}", n) for n in names)
+    return tuple(_Stored(n.lower(), f"t.{_ident(n)}", n) for n in names)
 
 
 def _cast(sql_type: str, *names: str) -> tuple[_Stored, ...]:
@@ -341,6 +358,18 @@ def _cast(sql_type: str, *names: str) -> tuple[_Stored, ...]:
 
 
 _ROW_NUMBER = _Stored("source_row", ROW)
+_PERCENT = "lower(trim(t.UNIT)) IN ('percent', '%', 'percentage')"
+# The multiplier of a rate: 'per 100,000' or 'rate per 1000' is 100000 or 1000.
+_PER = r"try_cast(replace(regexp_extract(lower(t.UNIT), 'per\s*([0-9][0-9,]*)', 1), ',', '') AS DOUBLE)"
+
+
+def _hundredth(column: str) -> str:
+    """A percentage as written, divided by 100 in decimal: 52.30789067 is stored as the double nearest
+    0.5230789067 (dividing the double by 100 misses it in about a quarter of cases)."""
+    return (f"coalesce((try_cast({column} AS DECIMAL(38, 20)) * 0.01::DECIMAL(3, 2))::DOUBLE, "
+            f"t.{column} / 100)")
+
+
 _CLIENT_KEY = _Stored("client_key", "sha256($key || t.CLIENTID)")
 # The columns of each target table after upload_id (and period_end), in order.
 _OUTPUT: dict[str, tuple[_Stored, ...]] = {
@@ -358,8 +387,18 @@ _OUTPUT: dict[str, tuple[_Stored, ...]] = {
                    _Stored("period", "period_label", "PERIOD"), _Stored("period_kind", "period_kind", "PERIOD"),
                    _Stored("period_start", "period_start", "PERIOD"), _Stored("period_end", "period_end", "PERIOD"),
                    *_plain("NUMERATOR", "DENOMINATOR"),
-                   _Stored("value", "coalesce(t.VALUE, t.NUMERATOR / t.DENOMINATOR)"),
-                   *_plain("UNIT", "LOWER_CI", "UPPER_CI")),
+                   # Percentages are stored as proportions (0-1) like every proportion of the product; a rate
+                   # "per 100,000" given only as a count and a denominator is worked out per 100,000.
+                   _Stored("value", f"CASE WHEN {_PERCENT} THEN coalesce({_hundredth('VALUE')}, t.NUMERATOR / t.DENOMINATOR) "
+                                    f"ELSE coalesce(t.VALUE, t.NUMERATOR / t.DENOMINATOR * coalesce({_PER}, 1)) END"),
+                   _Stored("unit", f"CASE WHEN {_PERCENT} THEN 'proportion' ELSE t.UNIT END"),
+                   _Stored("lower_ci", f"CASE WHEN {_PERCENT} THEN {_hundredth('LOWER_CI')} ELSE t.LOWER_CI END"),
+                   _Stored("upper_ci", f"CASE WHEN {_PERCENT} THEN {_hundredth('UPPER_CI')} ELSE t.UPPER_CI END"),
+                   _Stored("breakdown", "coalesce(t.BREAKDOWN, '')", "BREAKDOWN"),
+                   _Stored("grp", "coalesce(t.\"GROUP\", '')", "GROUP"),
+                   _Stored("lower998", f"CASE WHEN {_PERCENT} THEN {_hundredth('LOWER_CI_998')} ELSE t.LOWER_CI_998 END"),
+                   _Stored("upper998", f"CASE WHEN {_PERCENT} THEN {_hundredth('UPPER_CI_998')} ELSE t.UPPER_CI_998 END"),
+                   _Stored("polarity", "lower(t.POLARITY)", "POLARITY")),
 }
 _FAILED = "__failed"
 _STORED = "stored:"
@@ -410,7 +449,8 @@ def validate(
             scratch.execute(view)
 
         row_checks = [c for name, checks in cell_checks.items() if name not in by_value for c in checks]
-        row_checks += _RULES[spec.kind]
+        rules = _rules(spec, parsed.source_kind)
+        row_checks += rules
         # CASE, not a bare OR: a condition is then evaluated only on the rows no earlier one flagged.
         failed = ("CASE WHEN " + " OR ".join(f"({c.where})" for c in row_checks) + " THEN true ELSE false END"
                   if row_checks else "false")
@@ -420,7 +460,9 @@ def validate(
         stored.update((c.name, rows[c.name]) for c in by_row)
         # Every stored column but the client key is ready: the keys are checked while the hashing ends.
         if failed_values or pc.any(rows[_FAILED]).as_py() or _repeated_keys(scratch, spec, stored, known_indicators):
-            _reject(scratch, spec, present, cell_checks, known_indicators)
+            _reject(scratch, spec, present, cell_checks, rules, known_indicators, parsed)
+        if parsed.problems:
+            raise FileRejected(_renamed(parsed.problems, parsed))
         if keys is not None:
             stored[_CLIENT_KEY.name] = keys.result()
     output = _batched(pa.table({c.name: stored[c.name] for c in _OUTPUT[spec.kind]}))
@@ -440,7 +482,7 @@ def validate(
     else:
         periods = (reporting.label,) if reporting else ()
     return ValidatedFile(
-        spec=spec, table=output, rows=output.num_rows, partnerships=partnerships, periods=periods,
+        spec=spec, table=output, kind=parsed.source_kind, rows=output.num_rows, partnerships=partnerships, periods=periods,
         reporting_period=reporting, period_stated=stated, warnings=parsed.warnings,
     )
 
@@ -563,18 +605,37 @@ def _repeated_keys(scratch: Store, spec: ExtractSpec, stored: dict[str, pa.Array
 
 
 def _reject(scratch: Store, spec: ExtractSpec, present: set[str], cell_checks: dict[str, list[_Check]],
-            known_indicators: frozenset[str]) -> None:
+            rules: list[_Check], known_indicators: frozenset[str], parsed: ParsedFile) -> None:
     """Something is wrong: check every cell of every row as read, and raise FileRejected with every problem."""
     for view in _cells_views(spec, present, exact_trim=True, prefix="exact_"):
         scratch.execute(view.replace("CREATE VIEW", "CREATE OR REPLACE VIEW"))
     scratch.execute("CREATE TABLE checked AS SELECT * FROM exact_cells")
-    checks = [c for cs in cell_checks.values() for c in cs] + _RULES[spec.kind]
+    checks = [c for cs in cell_checks.values() for c in cs] + rules
     queries = [c.sql("checked") for c in checks] + [_duplicate_check(spec, source="checked")]
     if spec.kind == "indicators":
         queries.append(_new_indicator_check(known_indicators, source="checked"))
     problems = [_problem(r) for r in scratch.rows(" UNION ALL ".join(f"({q})" for q in queries))]
-    if problems:
-        raise FileRejected(problems)
+    if problems or parsed.problems:
+        raise FileRejected(_renamed((*parsed.problems, *problems), parsed))
+
+
+def _rules(spec: ExtractSpec, source_kind: str) -> list[_Check]:
+    """The rules about rows of an extract. A download's row may hold no figure, or a count without a
+    denominator (Fingertips publishes both for some indicators, one for others)."""
+    rules = _RULES[spec.kind]
+    if source_kind != spec.kind:
+        rules = [r for r in rules if r.where not in _OWN_EXTRACT_ONLY]
+    return rules
+
+
+def _renamed(problems: tuple[Problem, ...], parsed: ParsedFile) -> list[Problem]:
+    """Problems named with the file's own column names (a download's 'Area Code', not AREA_CODE)."""
+    names = dict(parsed.column_names)
+    if not names:
+        return list(problems)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")\b")
+    return [Problem(p.row, names.get(p.column, p.column), p.value, pattern.sub(lambda m: names[m[1]], p.reason))
+            for p in problems]
 
 
 def _register_periods(scratch: Store, *, source: str) -> None:

@@ -175,10 +175,12 @@ def test_binary_file(seeded: Store) -> None:
 
 def test_file_of_another_kind(store: Store) -> None:
     tops = (SAMPLES / "tops.csv").read_bytes()
-    problems = _reject(store, tops, kind="journeys")
-    missing = sorted(p[1] for p in problems)
-    assert missing == ["AGE", "ETHNIC", "RFLS", "SEX", "SUBGRP", "TRIAGED"]
-    assert all(p[3].endswith("is missing from the header of this journeys file.") for p in problems)
+    [(row, column, _, reason)] = _reject(store, tops, kind="journeys")
+    # Said as what the file is, not as the six journeys columns a TOPs file lacks.
+    assert (row, column) == (1, "")
+    assert reason == ("You chose a treatment journeys (journeys) extract, but this file looks like a treatment "
+                      "outcomes profiles (tops) extract. Choose 'tops' as the kind of extract, or 'auto' to let the "
+                      "dashboard tell.")
 
 
 def test_duplicate_key_within_file(seeded: Store) -> None:
@@ -230,7 +232,8 @@ def test_indicator_rules(seeded: Store) -> None:
     assert (2, "INDICATOR_NAME", "new_thing", "INDICATOR new_thing is new: give its INDICATOR_NAME (needed the "
             "first time an indicator is uploaded).") in problems
     assert (3, "PERIOD", "2024-25 Q5", "PERIOD '2024-25 Q5' is not a period; write a quarter (2024-25 Q3), a "
-            "financial year (2024-25), a month (2024-11) or a rolling year (12m to 2024-12-31).") in problems
+            "financial year (2024-25 or 2024/25), a month (2024-11), a rolling year (12m to 2024-12-31), a calendar "
+            "year (2015) or a range of years (2016 - 18).") in problems
     assert (4, "NUMERATOR", "12.0", "NUMERATOR (12.0) is more than DENOMINATOR (10.0) for a proportion.") in problems
     assert (5, "VALUE", "", "The row has no figure: give NUMERATOR and DENOMINATOR, or VALUE.") in problems
 
