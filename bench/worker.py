@@ -112,7 +112,7 @@ def load(args: argparse.Namespace) -> None:
     from metrics.registry import measure_ids
 
     phases: dict[str, float] = defaultdict(float)
-    load_module.parse = _timed("parse", load_module.parse, phases)
+    load_module.read_file = _timed("parse", load_module.read_file, phases)
     load_module.validate = _timed("validate", load_module.validate, phases)
     store = open_store(Path(args.db))
     plain_rows = store.rows

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
+from charts import plain_text
 from charts.theme import format_change, is_missing
 from metrics.registry import Measure, measure
 from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS
@@ -38,7 +39,7 @@ def comparison_table(frame: pd.DataFrame, *, measure: Measure) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=columns)
     out = pd.DataFrame({
-        "Group": [g if g else a for g, a in zip(frame["group"], frame["area"], strict=True)],
+        "Group": [plain_text.clean(g if g else a) for g, a in zip(frame["group"], frame["area"], strict=True)],
         "Value": [measure.format(None if pd.isna(v) else float(v)) for v in frame["value"]],
         "95% interval": [_interval(measure, lo, hi) for lo, hi in zip(frame["lower95"], frame["upper95"], strict=True)],
         "Numerator": [_count(v) for v in frame["numerator"]],
@@ -62,7 +63,7 @@ def exception_table(report: pd.DataFrame) -> pd.DataFrame:
         m = measure(r.kpi)
         level = {"": "Partnership", "provider": "Provider", "team": "Team"}[r.breakdown]
         rows.append({
-            "Status": _status(r.status), "Area": r.area, "Level": level, "Provider or team": r.group,
+            "Status": _status(r.status), "Area": r.area, "Level": level, "Provider or team": plain_text.clean(r.group),
             "Measure": m.name, "Value": m.format(None if pd.isna(r.value) else float(r.value)),
             "Target": m.format(float(r.target)), "Gap": format_change(r.gap, m.unit),
             "Cases needed": _count(r.needed),
@@ -71,6 +72,16 @@ def exception_table(report: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=["Status", "Area", "Level", "Provider or team", "Measure", "Value", "Target",
                                         "Gap", "Cases needed", "Provisional"])
     return table.drop(columns=["Area"]) if table["Area"].nunique() <= 1 else table
+
+
+def plain_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell as plain text (``plain_text.clean``): a file's name
+    with a right-to-left override, say, cannot show as a different name."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or isinstance(out[column].dtype, pd.StringDtype):
+            out[column] = [plain_text.clean(v) if isinstance(v, str) else v for v in out[column]]
+    return out
 
 
 def missing_fields_table(missing: pd.DataFrame) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from charts import plain_text
 from charts.tables import CHART_ALL_HIDDEN, HIDDEN_COLUMN
 from charts.theme import (
     BAND_FILL,
@@ -207,8 +208,14 @@ def _quarter_ticks(periods: Sequence[str], *, max_labels: int = 8) -> dict[str, 
 
 
 def _name_for(row: pd.Series, labels: Mapping[str, str] | None) -> str:
+    """A point's or bar's name, as its file gave it: ``plain_text.for_plotly`` it before plotly sees it."""
     key = str(row.get("group") or "") or str(row.get("area") or "")
     return (labels or {}).get(key, key) or "All"
+
+
+def _legend_name(name: str) -> str:
+    """A name from a file as a legend entry (or in hover text): shown as written, shortened."""
+    return plain_text.for_plotly(name, limit=plain_text.LEGEND)
 
 
 def _target_values(df: pd.DataFrame) -> np.ndarray:
@@ -226,7 +233,8 @@ def trend_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: 
     the target path (dashed), the benchmark (dotted) and provisional points as hollow markers.
 
     ``series_df`` is ``metrics.reports.series``. With breakdown rows, ``group`` picks one
-    (default: the partnership as a whole).
+    (default: the partnership as a whole). ``benchmark_name`` names the benchmark line: the
+    comparator the series was worked out against (``reports.series(comparator=...)``).
     """
     m = resolve_measure(measure, series_df)
     rows, chosen = _select_group(series_df, group)
@@ -239,6 +247,8 @@ def trend_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: 
     value, lower, upper = _numbers(rows, "value"), _numbers(rows, "lower95"), _numbers(rows, "upper95")
     target, benchmark = _target_values(rows), _numbers(rows, "benchmark")
     provisional = np.array([_flag(v) for v in rows.get("provisional", [False] * len(rows))], dtype=bool)
+    covered = [str(c) for c in rows.get("coverage", ["full"] * len(rows))]  # metrics/coverage.py
+    partial = np.array([c == "partial" for c in covered], dtype=bool)
     statuses = rows.get("status", pd.Series(["grey"] * len(rows)))
 
     fig = go.Figure()
@@ -265,8 +275,10 @@ def trend_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: 
                                             rows.get("denominator", [None] * len(rows)), target, statuses,
                                             provisional, strict=True)
     ], dtype=object)
+    if partial.any():
+        custom[partial, 0] = [f"{text} (partial)" for text in custom[partial, 0]]
     fig.add_trace(go.Scatter(
-        x=periods, y=value, mode="lines+markers", name=area_name or m.name,
+        x=periods, y=value, mode="lines+markers", name=_legend_name(area_name or m.name),
         line={"color": DARK_BLUE, "width": 2.5}, marker={"color": DARK_BLUE, "size": 7},
         customdata=custom,
         hovertemplate=("Value: %{customdata[0]}<br>95% interval: %{customdata[1]}<br>"
@@ -283,13 +295,17 @@ def trend_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: 
         fig.add_trace(go.Scatter(x=periods, y=target, name=TARGET_NAME, line=TARGET_LINE,
                                  hovertemplate="Target: %{y}<extra></extra>", **_reference_line(target, TARGET_LINE)))
     if np.isfinite(benchmark).any():
-        fig.add_trace(go.Scatter(x=periods, y=benchmark, name=benchmark_name, line=BENCHMARK_LINE,
-                                 hovertemplate=f"{benchmark_name}: %{{y}}<extra></extra>",
+        fig.add_trace(go.Scatter(x=periods, y=benchmark, name=_legend_name(benchmark_name), line=BENCHMARK_LINE,
+                                 hovertemplate=f"{_legend_name(benchmark_name)}: %{{y}}<extra></extra>",
                                  **_reference_line(benchmark, BENCHMARK_LINE)))
 
     notes = []
     if provisional.any():
         notes.append("Hollow markers: provisional figures, which may change as later data arrive.")
+    if partial.any():
+        notes.append("Partial: in some quarters the extract this measure needs covers only part of the 12 months.")
+    if "none" in covered:
+        notes.append("Gaps: quarters whose 12 months no uploaded extract for this measure covers (no data, not zero).")
     apply_house_layout(fig, title=chart_title(what, area_name, period_span(periods)), source=source, demo=demo,
                        x_title=QUARTER_AXIS_TITLE, y_title=axis_title(m), unit=m.unit, notes=notes,
                        x_tick_lines=2)
@@ -355,7 +371,7 @@ def spc_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: st
     if np.isfinite(target).any():
         fig.add_trace(go.Scatter(x=periods, y=target, name=TARGET_NAME, line=TARGET_LINE,
                                  hovertemplate="Target: %{y}<extra></extra>", **_reference_line(target, TARGET_LINE)))
-    fig.add_trace(go.Scatter(x=periods, y=value, mode="lines", name=area_name or m.name, showlegend=False,
+    fig.add_trace(go.Scatter(x=periods, y=value, mode="lines", name=_legend_name(area_name or m.name), showlegend=False,
                              line={"color": CONNECTOR_GREY, "width": 1.5}, hoverinfo="skip"))
     for point_type, style in SPC_STYLES.items():
         chosen_points = [i for i, p in enumerate(point_types) if p == point_type and np.isfinite(value[i])]
@@ -426,6 +442,7 @@ def funnel_figure(funnel_df: pd.DataFrame, *, measure: Measure | str, period_lab
         significance = np.asarray(statistics.funnel_significance(numerators=numerators, denominators=denominators,
                                                                  centre=centre), dtype=object)
     names = [_name_for(r, labels) for _, r in rows.iterrows()]
+    shown_names = [plain_text.for_plotly(n) for n in names]
 
     x_max = _nice_ceiling(float(denominators.max()) * 1.06)
     smooth_n = np.unique(np.concatenate([
@@ -458,10 +475,10 @@ def funnel_figure(funnel_df: pd.DataFrame, *, measure: Measure | str, period_lab
         point_traces.append((len(fig.data), idx))
         fig.add_trace(go.Scatter(
             x=denominators[idx], y=values[idx], mode="markers+text" if show_names else "markers", name=label,
-            text=[names[i] for i in idx] if show_names else None, textfont={"size": 11, "color": TEXT},
+            text=[shown_names[i] for i in idx] if show_names else None, textfont={"size": 11, "color": TEXT},
             marker={"color": style["color"], "symbol": style["symbol"], "size": 11 if show_names else 9,
                     "opacity": 1 if show_names else 0.8, "line": {"color": style["color"], "width": 2}},
-            customdata=[[names[i], format_value(values[i], m.unit),
+            customdata=[[shown_names[i], format_value(values[i], m.unit),
                          _count_text(numerators[i], denominators[i], m.unit), label] for i in idx],
             hovertemplate=("<b>%{customdata[0]}</b><br>Value: %{customdata[1]}<br>"
                            "Numerator / denominator: %{customdata[2]}<br>Significance: %{customdata[3]}"
@@ -583,7 +600,8 @@ def breakdown_figure(scorecard_like_df: pd.DataFrame, *, measure: Measure | str,
     if not _has_values(bars):
         return no_data_figure(title=title, source=source, demo=demo)
 
-    names = [_name_for(r, labels) for _, r in bars.iterrows()]
+    plain_names = [_name_for(r, labels) for _, r in bars.iterrows()]
+    names = [plain_text.for_plotly(n) for n in plain_names]  # the category labels: plotly draws them as HTML
     value, lower, upper = _numbers(bars, "value"), _numbers(bars, "lower95"), _numbers(bars, "upper95")
     numerators, denominators = _numbers(bars, "numerator"), _numbers(bars, "denominator")
     shown = np.where(np.isfinite(value), value, 0.0)
@@ -591,7 +609,7 @@ def breakdown_figure(scorecard_like_df: pd.DataFrame, *, measure: Measure | str,
 
     fig = go.Figure()
     fig.add_trace(go.Bar(
-        y=names, x=shown, orientation="h", name=m.name, showlegend=False, marker={"color": BAR_FILL},
+        y=names, x=shown, orientation="h", name=_legend_name(m.name), showlegend=False, marker={"color": BAR_FILL},
         width=0.62,
         error_x={"type": "data", "symmetric": False, "array": np.where(has_interval, upper - value, np.nan),
                  "arrayminus": np.where(has_interval, value - lower, np.nan), "color": TEXT,
@@ -620,7 +638,7 @@ def breakdown_figure(scorecard_like_df: pd.DataFrame, *, measure: Measure | str,
     if np.isfinite(overall_value).any():
         o = float(overall_value[np.isfinite(overall_value)][0])
         fig.add_shape(type="line", xref="x", yref="paper", x0=o, x1=o, y0=0, y1=1,
-                      line={"color": TEXT, "width": 1.5}, name=f"{area_name or 'All'} overall "
+                      line={"color": TEXT, "width": 1.5}, name=f"{_legend_name(area_name or 'All')} overall "
                       f"({format_value(o, m.unit)})", showlegend=True)
         x_top = max(x_top, o)
     x_range = [0.0, x_top * 1.12 or 1.0]
@@ -652,7 +670,7 @@ def breakdown_figure(scorecard_like_df: pd.DataFrame, *, measure: Measure | str,
 
     apply_house_layout(fig, title=title, source=source, demo=demo, x_title=axis_title(m),
                        y_title="", unit=m.unit, value_axis_name="xaxis", plot_height=max(120, 36 * len(names)),
-                       y_tick_chars=max(len(n) for n in names),
+                       y_tick_chars=max(len(n) for n in plain_names),
                        notes=["Error bars: 95% confidence intervals."])
     fig.update_xaxes(range=x_range, showgrid=True, gridcolor="#E1E1E1", showline=False, ticks="")
     fig.update_yaxes(autorange="reversed", showgrid=False, showline=True, linecolor="#8C8C8C", ticks="",
@@ -722,6 +740,8 @@ def monthly_figure(df: pd.DataFrame, *, measure: Measure | str, area_name: str, 
 
 
 def _month_trace(part: pd.DataFrame, m: Measure, *, name: str, color: str, dash: str, width: float) -> go.Scatter:
+    """One line of the monthly chart; ``name`` is plain text (a custody suite or an area's name)."""
+    name = _legend_name(name)
     custom = [[format_value(v, m.unit), _count_text(n, d, m.unit)] for v, n, d in
               zip(_numbers(part, "value"), _numbers(part, "numerator"), _numbers(part, "denominator"), strict=True)]
     return go.Scatter(
@@ -767,7 +787,7 @@ def sparkline(values: Sequence[float | None]) -> go.Figure:
 
 SCORECARD_COLUMNS = ["Status", "Measure", "Value", "95% interval", "Target", "Gap", "Cases needed",
                      "Change on previous quarter", "Change on previous year", "England", "Compared with England",
-                     "Provisional"]
+                     "Provisional", "Coverage"]
 
 
 def _previous(current: pd.DataFrame, previous: pd.DataFrame | None) -> np.ndarray:
@@ -795,12 +815,16 @@ def scorecard_table(scorecard_df: pd.DataFrame, *, previous_quarter: pd.DataFram
     ``previous_quarter`` and ``previous_year`` are scorecards for the quarter before and the
     same quarter a year earlier (matched on measure, and group for breakdown rows); without
     them the change columns are blank. ``trends`` maps measure ids to values for a 'Trend'
-    column (``sparkline_values``). Rows keep the scorecard's order (reds first).
+    column (``sparkline_values``). Rows keep the scorecard's order (reds first). ``comparator_name``
+    heads the comparator's columns: plain text, shortened, and never one of the table's own headings.
     """
     columns = list(SCORECARD_COLUMNS)
-    if comparator_name != "England":
-        columns[columns.index("England")] = comparator_name
-        columns[columns.index("Compared with England")] = f"Compared with {comparator_name}"
+    heading = plain_text.shorten(comparator_name, plain_text.LEGEND) or "Comparator"
+    if heading != "England":
+        if {heading, f"Compared with {heading}"} & {*columns, "Trend"}:
+            heading = f"{heading} (comparator)"
+        columns[columns.index("England")] = heading
+        columns[columns.index("Compared with England")] = f"Compared with {heading}"
     if trends is not None:
         columns.insert(2, "Trend")
     if scorecard_df.empty:
@@ -811,8 +835,8 @@ def scorecard_table(scorecard_df: pd.DataFrame, *, previous_quarter: pd.DataFram
     out: list[list[object]] = []
     for i, r in df.iterrows():
         m = resolve_measure(str(r["kpi"]), df.iloc[[i]])
-        name = str(r.get("name") or m.name)
-        group = "" if is_missing(r.get("group")) else str(r.get("group") or "")
+        name = plain_text.clean(r.get("name") or m.name)
+        group = "" if is_missing(r.get("group")) else plain_text.clean(r.get("group") or "")
         value = r.get("value")
         target = r.get("target")
         gap, needed = r.get("gap"), r.get("needed")
@@ -830,6 +854,8 @@ def scorecard_table(scorecard_df: pd.DataFrame, *, previous_quarter: pd.DataFram
             "" if is_missing(r.get("benchmark")) else format_value(r.get("benchmark"), m.unit),
             "" if is_missing(comparison) else str(comparison)[:1].upper() + str(comparison)[1:],
             PROVISIONAL_NAME if _flag(r.get("provisional")) else "",
+            # No data because the extract it needs was not uploaded (which one to upload), or partial.
+            "" if is_missing(r.get("coverage_note")) else str(r.get("coverage_note")),
         ]
         if trends is not None:
             # Quarters without a value are left out: the table's line chart cannot draw a gap (a None

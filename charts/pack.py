@@ -23,20 +23,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts import tables, theme
+from charts import plain_text, tables, theme
 from charts.export import figure_bytes
 from charts.figures import say_all_withheld, trend_figure
 from loaders.extracts import ENGLAND
 from loaders.load import demo_loaded, history_frame
 from loaders.periods import PeriodError, Quarter
 from loaders.store import Store
-from metrics import reports
+from metrics import coverage, reports
 from metrics.periods import twelve_months_ending
 from metrics.registry import FAMILY_LABELS, MEASURES, Measure, measure
 from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS, TargetSet
@@ -51,6 +50,9 @@ NO_TARGETS = "No measure has a target for this quarter in the targets file, so t
 DEMO_MARK = "DEMO DATA — synthetic figures"
 SUPPRESSED_NOTE = "* based on 1 to 4 people (or would let such a number be worked out), so not shown."
 PROVISIONAL_NOTE = "(p) provisional: can still change as later data arrive."
+NO_DATA = "no data"
+COVERAGE_NOTE = ("(pt) partial: the extract the measure needs (TOPs or DIP activity) covers only part of the "
+                 "12 months; no data: it covers none of them, so there is no figure (not zero).")
 HIDDEN_POINTS_NOTE = "Quarters based on 1 to 4 people are not shown."
 ALL_POINTS_HIDDEN = tables.CHART_ALL_HIDDEN
 TILE_WORDS = {"red": "measures off target", "amber": "measures near target", "green": "measures on target",
@@ -61,6 +63,7 @@ _COUNTS = ["numerator", "denominator"]
 _RATES = ["value", "lower95", "upper95", "lower998", "upper998", "gap", "needed"]
 _UNIT_WORDS = {"proportion": "percentage", "rate": "rate (a ratio)", "count": "count"}
 _POLARITY_WORDS = {"up": "higher is better", "down": "lower is better", "neutral": "neither higher nor lower is better"}
+_RUNNING_HEAD_NAME = 40  # characters of the partnership's name in the line at the top of every page
 
 
 class PackError(ValueError):
@@ -144,6 +147,8 @@ class PackContent:
     measures: tuple[MeasureSection, ...]
     exceptions: tuple[ExceptionLine, ...]
     definitions: tuple[Definition, ...]
+    # Where the extract a measure needs covers none or part of the window: what, and what to upload.
+    coverage_notes: tuple[str, ...] = ()
 
     @property
     def comparator_label(self) -> str:
@@ -152,7 +157,8 @@ class PackContent:
 
     @property
     def running_head(self) -> str:
-        return f"{self.area_name} · {self.period} · rolling 12 months to {reports.long_date(self.window_end)}"
+        area = plain_text.shorten(self.area_name, _RUNNING_HEAD_NAME)
+        return f"{area} · {self.period} · rolling 12 months to {reports.long_date(self.window_end)}"
 
 
 def _quarter(period: Quarter | str) -> Quarter:
@@ -345,6 +351,15 @@ def _provisional(row: pd.Series) -> str:
     return " (p)" if not _missing(flag) and bool(flag) else ""
 
 
+def _value(raw: pd.Series, shown: pd.Series, unit: str) -> str:
+    """The figure as the pack prints it: marked (p) provisional or (pt) partial, and 'no data' where
+    the extract the measure needs covers none of the window (see COVERAGE_NOTE)."""
+    if raw.get("coverage") == coverage.NONE:
+        return NO_DATA
+    return _fmt(shown["value"], unit) + _provisional(raw) + (" (pt)" if raw.get("coverage") == coverage.PARTIAL
+                                                              else "")
+
+
 def _comparison(row: pd.Series) -> str:
     text = "" if _missing(row.get("benchmark")) else str(row.get("benchmark_comparison") or "")
     return "" if text in ("", "not compared") else text[:1].upper() + text[1:]
@@ -358,7 +373,7 @@ def _scorecard_line(raw: pd.Series, shown: pd.Series) -> ScorecardLine:
     m = measure(str(raw["kpi"]))
     return ScorecardLine(
         kpi=m.id, status=_status(raw["status"]), measure=m.name,
-        value=_fmt(shown["value"], m.unit) + _provisional(raw), target=_fmt(raw["target"], m.unit),
+        value=_value(raw, shown, m.unit), target=_fmt(raw["target"], m.unit),
         gap=_fmt_gap(shown["gap"], m.unit) if not _missing(raw["target"]) else "–",
         needed=_fmt_needed(shown["needed"]) if not _missing(raw["target"]) else "–",
         benchmark=_fmt(raw["benchmark"], m.unit), comparison=_comparison(raw),
@@ -392,12 +407,14 @@ def _measure_section(store: Store, raw: pd.Series, shown: pd.Series, *, area: st
         variation = ""  # read from the figure that is not shown
     else:
         reading = _plain_dates(latest.reading).replace("case(s)", "cases")
+    if raw.get("coverage") == coverage.NONE:
+        variation = ""  # no figure this quarter: the reading says which extract to upload
     target = targets.for_row(kpi=m.id, area=area, breakdown="", group="", period=period)
     rule = str(raw.get("target_text") or "")
     if target is not None and target.source:
         rule += f" (source: {target.source})"
     return MeasureSection(
-        kpi=m.id, name=m.name, status=status, value=_fmt(shown["value"], m.unit) + _provisional(raw),
+        kpi=m.id, name=m.name, status=status, value=_value(raw, shown, m.unit),
         numbers=_numbers(shown, m.unit), target=_fmt(raw["target"], m.unit), target_rule=rule,
         gap=_fmt_gap(shown["gap"], m.unit), needed=_fmt_needed(shown["needed"]),
         benchmark=_fmt(raw["benchmark"], m.unit), comparison=_comparison(raw), reading=reading,
@@ -430,8 +447,9 @@ def _exception_lines(store: Store, *, area: str, period: Quarter, targets: Targe
             for column in ("value", "gap", "needed"):
                 safe[column] = tables.SUPPRESSED
         lines.append(ExceptionLine(
-            status=_status(raw["status"]), level=str(raw["breakdown"]).capitalize(), unit=str(raw["group"]),
-            measure=m.name, value=_fmt(safe["value"], m.unit) + _provisional(raw), target=_fmt(raw["target"], m.unit),
+            status=_status(raw["status"]), level=str(raw["breakdown"]).capitalize(),
+            unit=plain_text.clean(raw["group"]),
+            measure=m.name, value=_value(raw, safe, m.unit), target=_fmt(raw["target"], m.unit),
             gap=_fmt_gap(safe["gap"], m.unit), needed=_fmt_needed(safe["needed"]),
         ))
     return tuple(lines)
@@ -455,8 +473,9 @@ def pack_content(store: Store, *, area: str, period: Quarter | str, targets: Tar
                  comparator: str = ENGLAND, produced: date | None = None) -> PackContent:
     """Everything the board pack shows, figures formatted and charts rendered (once)."""
     quarter = _quarter(period)
-    area_name = check_selection(store, area=area, period=quarter)
-    comparator_name = area_names(store).get(comparator, comparator)
+    # Names from files, as plain text for every renderer (each escapes them for its own markup).
+    area_name = plain_text.clean(check_selection(store, area=area, period=quarter))
+    comparator_name = plain_text.clean(area_names(store).get(comparator, comparator))
     source, demo = data_source(store)
     start, end = twelve_months_ending(quarter.end)
     card = reports.scorecard(store, area=area, period=quarter, targets=targets, comparator=comparator)
@@ -475,6 +494,7 @@ def pack_content(store: Store, *, area: str, period: Quarter | str, targets: Tar
         source=source, counts=counts, scorecard=lines, measures=sections,
         exceptions=_exception_lines(store, area=area, period=quarter, targets=targets, card=card),
         definitions=_definitions(card, targets=targets, area=area, period=quarter),
+        coverage_notes=tuple(coverage.notes(card)),
     )
 
 
@@ -552,11 +572,27 @@ def _pdf_fonts() -> _Fonts:
 
 
 def _x(text: str) -> str:
-    """Text for a reportlab Paragraph: escaped, with the status symbols in the symbol font."""
-    out = escape(text)
+    """Text for a reportlab Paragraph: shown as written (``plain_text.for_reportlab``), with the
+    status symbols in the symbol font."""
+    out = plain_text.for_reportlab(text)
     for symbol in ("✔", "▲", "✖"):
         out = out.replace(symbol, f'<font name="{_SYMBOL_FONT}">{symbol}</font>')
     return out
+
+
+def _fitted(text: str, font: str, *, sizes: Sequence[float], room: float) -> tuple[str, float]:
+    """A name for one line of ``room`` points: at the first of ``sizes`` it fits at, else at the
+    last size, shortened with an ellipsis (a name from a file can be 200 characters long)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    for size in sizes:
+        if stringWidth(text, font, size) <= room:
+            return text, size
+    size = sizes[-1]
+    limit = len(text)
+    while limit > 2 and stringWidth(plain_text.shorten(text, limit), font, size) > room:
+        limit -= 1
+    return plain_text.shorten(text, limit), size
 
 
 def _x_bold(text: str) -> str:
@@ -706,8 +742,9 @@ def render_pdf(content: PackContent) -> bytes:
         canv.setFillColor(colors.white)
         canv.setFont(fonts.bold, 9)
         canv.drawString(margin, page_h - 22 * mm, "BOARD PACK FOR THE JOINT COMMISSIONING GROUP")
-        canv.setFont(fonts.bold, 26)
-        canv.drawString(margin, page_h - 38 * mm, content.area_name)
+        name, size = _fitted(content.area_name, fonts.bold, sizes=(26, 22, 18), room=width)
+        canv.setFont(fonts.bold, size)
+        canv.drawString(margin, page_h - 38 * mm, name)
         canv.setFont(fonts.regular, 15)
         canv.drawString(margin, page_h - 49 * mm, f"{PACK_TITLE}, {content.period}")
         canv.setFont(fonts.regular, 11)
@@ -801,6 +838,8 @@ def render_pdf(content: PackContent) -> bytes:
         "for this quarter, or no data. Gap: value minus target, negative is worse (pp: percentage points). Cases "
         f"needed: how many more people (fewer, where lower is better) would meet the target. {PROVISIONAL_NOTE} "
         f"{SUPPRESSED_NOTE}"), small)]
+    if content.coverage_notes:
+        story += [Spacer(1, 2 * mm), Paragraph(_x(" ".join((COVERAGE_NOTE, *content.coverage_notes))), small)]
 
     # 2. One page per measure with a target.
     for number, section in enumerate(content.measures, start=1):
@@ -1013,7 +1052,9 @@ def render_pptx(content: PackContent) -> bytes:
     rect(slide, 0, 3.6, _SLIDE_W, 0.08, theme.TURQUOISE)
     text(slide, 0.7, 0.7, 11.5, 0.4, ["BOARD PACK FOR THE JOINT COMMISSIONING GROUP"], size=13, bold=True,
          colour="#FFFFFF")
-    text(slide, 0.7, 1.15, 11.5, 0.9, [content.area_name], size=40, bold=True, colour="#FFFFFF")
+    cover_name = plain_text.shorten(content.area_name, plain_text.TITLE)
+    cover_size = 40 if len(cover_name) <= 30 else 30 if len(cover_name) <= 42 else 24  # a long name on one line
+    text(slide, 0.7, 1.15, 11.5, 0.9, [cover_name], size=cover_size, bold=True, colour="#FFFFFF")
     text(slide, 0.7, 2.1, 11.5, 0.5, [f"{PACK_TITLE}, {content.period}"], size=22, colour="#FFFFFF")
     text(slide, 0.7, 2.7, 11.5, 0.7, [f"Rolling 12 months to {reports.long_date(content.window_end)}",
                                       f"Produced {reports.long_date(content.produced)} · compared with "
@@ -1044,10 +1085,15 @@ def render_pptx(content: PackContent) -> bytes:
               [1.75, 4.1, 1.0, 1.0, 1.05, 1.25, 1.0, 1.183],
               [[_status_text(x.status), x.measure, x.value, x.target, x.gap, x.needed, x.benchmark, x.comparison]
                for x in chunk], [x.status for x in chunk], right_from=2, size=11, row_h=0.36)
+        # With measures lacking an extract, the key says what 'no data' and '(pt)' mean (a size smaller, to
+        # keep to its two lines) and the speaker notes say which extracts to upload.
+        covered = f" {COVERAGE_NOTE}" if content.coverage_notes else ""
         text(slide, 0.5, 6.45, 12.3, 0.45, [
             "✖ Off target · ▲ Near target (within the amber margin) · ✔ On target · – No target or data. "
-            f"Gap: value minus target, negative is worse. {PROVISIONAL_NOTE} {SUPPRESSED_NOTE}"],
-            size=10, colour=theme.SECONDARY_TEXT)
+            f"Gap: value minus target, negative is worse. {PROVISIONAL_NOTE} {SUPPRESSED_NOTE}{covered}"],
+            size=9 if covered else 10, colour=theme.SECONDARY_TEXT)
+        if content.coverage_notes:
+            slide.notes_slide.notes_text_frame.text = "\n".join(content.coverage_notes)
 
     # One slide per measure with a target.
     for k, section in enumerate(content.measures, start=1):

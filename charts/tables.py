@@ -80,7 +80,7 @@ SUPPRESSION_NOTE = (
 
 FIGURES_COLUMNS = [
     "Measure", "Area", "Breakdown", "Group", "Period", "Window start", "Window end", "Numerator", "Denominator",
-    "Value", "Lower 95%", "Upper 95%", "Unit", "Status", "Target", "Provisional",
+    "Value", "Lower 95%", "Upper 95%", "Unit", "Status", "Target", "Provisional", "Coverage",
 ]
 NOTE_COLUMN = "Note"
 UNIT_WORDS = {"proportion": "%", "rate": "ratio", "count": "count"}
@@ -460,7 +460,9 @@ def figures_table(frame: pd.DataFrame, *, measure: Measure | str | None = None) 
     Columns: ``FIGURES_COLUMNS``. Values and targets are in the unit the ``Unit`` column names
     (``%`` for proportions, shown as percentages to one decimal place). ``measure`` sets the
     unit and name for every row; without it each row's ``kpi`` is looked up in the registry,
-    and an uploaded indicator keeps its own unit.
+    and an uploaded indicator keeps its own unit. ``Coverage`` carries the row's coverage note
+    (``metrics.coverage``): blank when the extracts the measure needs cover its whole window,
+    else what they cover, or that none was uploaded and which to upload (the figure is then empty).
     """
     check_no_client_identifiers(frame.columns)
     fixed = _resolve(measure)
@@ -502,6 +504,8 @@ def figures_table(frame: pd.DataFrame, *, measure: Measure | str | None = None) 
             "Status": STATUS_WORDS.get(status, "") if isinstance(status, str) else "",
             "Target": _round(record.get("target"), unit),
             "Provisional": "" if _missing(provisional) else ("Yes" if bool(provisional) else "No"),
+            # Where the extract a measure needs covers none or part of the window: which, and what to upload.
+            "Coverage": "" if _missing(record.get("coverage_note")) else str(record.get("coverage_note")),
         })
     table = pd.DataFrame(rows, columns=FIGURES_COLUMNS).astype(object)
     return neutralise_frame(table)

@@ -13,6 +13,7 @@ replace this one.
 
 from __future__ import annotations
 
+import html
 import math
 import textwrap
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from datetime import date
 
 import plotly.graph_objects as go
 
+from charts import plain_text
 from metrics.registry import Measure
 
 # --------------------------------------------------------------------------------------------
@@ -170,8 +172,12 @@ def value_axis(unit: str) -> dict[str, object]:
 
 def chart_title(what: str, area_name: str, when: str) -> str:
     """A title that says what and when, e.g.
-    'Successful completions, opiate (PHOF C19a): Northvale (demo), 2021-22 Q3 to 2026-27 Q2'."""
-    where = ", ".join(part for part in (area_name, when) if part)
+    'Successful completions, opiate (PHOF C19a): Northvale (demo), 2021-22 Q3 to 2026-27 Q2'.
+
+    Plain text (``apply_house_layout`` escapes it for plotly); a long name from a file is
+    shortened, and an uploaded indicator's name may be long too."""
+    where = ", ".join(part for part in (plain_text.shorten(area_name, plain_text.TITLE), when) if part)
+    what = plain_text.shorten(what, 2 * plain_text.TITLE)
     return f"{what}: {where}" if where else what
 
 
@@ -225,7 +231,8 @@ def _legend_items(fig: go.Figure) -> list[str]:
             continue  # plotly hides the legend of a lone trace
         names.append(str(trace.name))
     names += [str(shape.name) for shape in fig.layout.shapes if shape.showlegend and shape.name]
-    return names
+    # Names are written for plotly ('&lt;' for '<'): their width is that of the characters shown.
+    return [html.unescape(name) for name in names]
 
 
 def _legend_rows(fig: go.Figure, *, title: str = "") -> int:
@@ -293,6 +300,11 @@ def apply_house_layout(
 ) -> go.Figure:
     """Style ``fig`` the house way and return it.
 
+    ``title``, the axis titles, ``legend_title`` and ``source`` are plain text: they are shown
+    as written (``charts.plain_text.for_plotly``), so a name from a file cannot add a link or
+    markup. ``notes`` are plotly markup (``<b>`` for bold): a name in a note must go through
+    ``plain_text.for_plotly`` first.
+
     Sets the template, a title that wraps to fit (the plain title is kept in
     ``layout.meta['title']``), the legend above the plot, axis titles, a percent axis for
     proportions (``unit``), any ``notes`` under the plot, the source line at the foot and, when
@@ -305,7 +317,8 @@ def apply_house_layout(
     Every margin is fixed in pixels (no auto-expansion), so the notes and source line sit at
     the same place on screen and on paper.
     """
-    source_line = _as_source(source, demo)
+    title = plain_text.clean(title)
+    source_line = _as_source(plain_text.clean(source), demo)
     title_width = DESIGN_WIDTH - 2 * _PAD - (110 if demo else 0)
     title_lines = wrap_text(title, width_px=title_width, font_size=TITLE_FONT_SIZE, break_at_colon=True)
     legend_rows = _legend_rows(fig, title=legend_title)
@@ -313,7 +326,8 @@ def apply_house_layout(
     # Notes are plain sentences, whose average character is narrower than a title's.
     foot = [("note", wrap_text(note, width_px=foot_width, font_size=NOTE_FONT_SIZE, char_width=0.5))
             for note in notes]
-    foot.append(("source", wrap_text(source_line, width_px=foot_width, font_size=NOTE_FONT_SIZE, char_width=0.5)))
+    foot.append(("source", [plain_text.for_plotly(line) for line in
+                            wrap_text(source_line, width_px=foot_width, font_size=NOTE_FONT_SIZE, char_width=0.5)]))
     foot_lines = sum(len(lines) for _, lines in foot)
 
     legend_top = _PAD + _TITLE_LINE * len(title_lines) + 8
@@ -330,7 +344,8 @@ def apply_house_layout(
         template=HOUSE_TEMPLATE,
         height=height,
         margin={"t": top, "b": bottom, "l": left, "r": 28, "pad": 0, "autoexpand": False},
-        title={"text": "<br>".join(title_lines), "x": 0, "xref": "container", "xanchor": "left",
+        title={"text": "<br>".join(plain_text.for_plotly(line) for line in title_lines), "x": 0,
+               "xref": "container", "xanchor": "left",
                # plotly anchors the first line of a multi-line title and hangs the rest below it,
                # so the title is placed by its first line's foot.
                "y": 1 - (_PAD + _TITLE_LINE - 4) / height, "yref": "container", "yanchor": "bottom",
@@ -338,15 +353,16 @@ def apply_house_layout(
                "font": {"size": TITLE_FONT_SIZE, "color": TEXT, "family": FONT_FAMILY}},
         legend={"orientation": "h", "x": 0, "xref": "container", "xanchor": "left", "y": 1 - legend_top / height,
                 "yref": "container", "yanchor": "top", "font": {"size": LEGEND_FONT_SIZE},
-                "title": {"text": legend_title, "side": "left"} if legend_title else {"text": ""},
+                "title": ({"text": plain_text.for_plotly(legend_title), "side": "left"} if legend_title
+                          else {"text": ""}),
                 "bgcolor": "rgba(255,255,255,0)", "tracegroupgap": 0, "indentation": _PAD - 2},
         showlegend=legend_rows > 0,
         meta={"title": title, "source": source_line, "demo": demo, "notes": list(notes)},
     )
-    fig.update_xaxes(title_text=x_title, automargin=False)
+    fig.update_xaxes(title_text=plain_text.for_plotly(x_title), automargin=False)
     fig.update_yaxes(automargin=False)
     if y_title:
-        fig.layout["yaxis"].title.text = y_title
+        fig.layout["yaxis"].title.text = plain_text.for_plotly(y_title)
     if unit:
         fig.layout[value_axis_name].update(value_axis(unit))
 

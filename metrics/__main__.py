@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
+from loaders import config
 from loaders.formulas import write_csv
 from loaders.periods import PeriodError, Quarter
 from loaders.store import StoreError, open_store
-from metrics import reports
+from metrics import names, reports
 from metrics.registry import BREAKDOWNS, MEASURES
 from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS, TargetsError, load_targets
 
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     fun.add_argument("--period", required=True, type=_quarter)
     fun.add_argument("--area")
     fun.add_argument("--breakdown", choices=("provider", "team"), default="provider")
+    sub.add_parser("areas", parents=[common], help="every known area: the ONS list, the uploads, the demo")
     return parser
 
 
@@ -127,6 +129,22 @@ def _text_rows(records: list[dict[str, Any]]) -> list[str]:
     return lines or ["No figures for that selection."]
 
 
+def _areas(args: argparse.Namespace) -> int:
+    """Every known area. Without a database yet, the shipped list alone (no area has data)."""
+    try:
+        with open_store(args.db, read_only=True) as store:
+            frame = names.areas_frame(store)
+    except StoreError:
+        if config.database_path(args.db).exists():
+            raise
+        frame = names.list_frame()
+    records = _records(frame, names.AREA_FIELDS)
+    text = [f"{r['area']:<10} {r['type']:<8} {'data' if r['has_data'] else '    '}  {r['name']}"
+            + (f" ({r['region']})" if r["region"] else "") for r in records]
+    _emit(records, names.AREA_FIELDS, args.format, text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "list":
@@ -135,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         _emit(records, fields, args.format,
               [f"{m.id:<26} {m.unit:<10} {m.polarity:<8} {m.name}" for m in MEASURES])
         return 0
+    if args.command == "areas":
+        return _areas(args)
     try:
         targets = load_targets(args.targets)
         with open_store(args.db, read_only=True) as store:

@@ -4,7 +4,9 @@ Scorecard, series (with statistical process control), exceptions and funnel comp
 Every function only reads: the figures were computed when the data was loaded
 (``metrics.results``). Each returns a DataFrame whose columns are the fields of the command
 line's csv/json output (see README, "Command line"), so the pages, the exports and the CLI
-show the same numbers.
+show the same numbers, plus ``coverage`` and ``coverage_note`` (``metrics.coverage``): where the
+extract a measure needs covers none of its window, the figure is empty ("no data", not zero)
+and the note says which extract to upload; where it covers part, the figure is marked partial.
 """
 
 from __future__ import annotations
@@ -18,22 +20,26 @@ import pandas as pd
 from loaders.extracts import ENGLAND
 from loaders.periods import Quarter
 from loaders.store import Store
-from metrics import spc, statistics
+from metrics import coverage, names, published, spc, statistics
 from metrics.registry import MEASURES, UnknownMeasure, measure
 from metrics.targets import STATUS_ORDER, TargetSet, apply_targets
 
 FIELDS = [
     "kpi", "name", "area", "breakdown", "group", "period", "window_start", "window_end", "numerator",
     "denominator", "value", "lower95", "upper95", "lower998", "upper998", "provisional", "target", "status",
-    "gap", "needed", "benchmark", "benchmark_comparison",
+    "gap", "needed", "benchmark", "benchmark_comparison", "source",
 ]
 SPC_FIELDS = ["spc_mean", "spc_lower", "spc_upper", "spc_point", "spc_rule", "spc_variation", "spc_assurance"]
+# Not in FIELDS (the command line's columns): whether the extract a measure needs covers its window
+# ('full', 'partial' or 'none', see metrics/coverage.py) and what to upload where it does not.
+COVERAGE_FIELDS = coverage.COVERAGE_FIELDS
 FUNNEL_FIELDS = ["funnel_centre", "funnel_lower95", "funnel_upper95", "funnel_lower998", "funnel_upper998",
                  "funnel_significance"]
 
 _NAMES = {m.id: m.name for m in MEASURES}
 _ORDER = {m.id: i for i, m in enumerate(MEASURES)}
 
+COMPUTED = "computed"
 _RESULT_COLUMNS = """kpi, area, breakdown, grp AS "group", period, window_start, window_end, numerator, denominator,
     value, lower95, upper95, lower998, upper998, provisional"""
 
@@ -43,7 +49,24 @@ class NoSuchIndicator(LookupError):
 
 
 def _results(store: Store, where: str, params: list[object]) -> pd.DataFrame:
-    df = store.df(f"SELECT {_RESULT_COLUMNS} FROM results WHERE {where}", params)
+    """Result rows: the figures computed from the extracts, and the published figures of the measures
+    (metrics.published) where nothing was computed for the same measure, area, group and quarter.
+    ``source`` says which: 'computed', or the kind, file and number of the upload that published it."""
+    df = store.df(
+        f"""WITH computed AS (SELECT {_RESULT_COLUMNS}, 'computed' AS source, NULL::VARCHAR AS unit
+                              FROM results WHERE {where}),
+        shown AS (SELECT {_RESULT_COLUMNS}, source, unit FROM ({published.SQL}) WHERE {where})
+        SELECT * FROM computed
+        UNION ALL
+        SELECT * FROM shown WHERE NOT EXISTS (
+            SELECT 1 FROM computed c WHERE c.kpi = shown.kpi AND c.area = shown.area
+            AND c.breakdown = shown.breakdown AND c."group" = shown."group" AND c.period = shown.period)""",
+        [*params, *params],
+    )
+    outside = df["source"] != COMPUTED
+    if outside.any():  # published without limits: worked out as for the measures
+        df.loc[outside] = published.with_limits(df.loc[outside])
+    df = df.drop(columns=["unit"])
     df.insert(1, "name", df["kpi"].map(_NAMES))
     return df
 
@@ -57,40 +80,33 @@ def _previous_year(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
     areas = sorted(set(rows["area"]))
     kpis = sorted(set(rows["kpi"]))
     prev = store.df(
-        'SELECT kpi, area, breakdown, grp AS "group", period, value FROM results '
+        'SELECT kpi, area, breakdown, grp AS "group", period, window_start, window_end, value FROM results '
         "WHERE period IN (SELECT unnest(?)) AND area IN (SELECT unnest(?)) AND kpi IN (SELECT unnest(?))",
         [list(earlier), areas, kpis],
     )
+    # A year without the extract the measure needs has no figure to change from (not zero).
+    prev = coverage.with_coverage(store, prev)
     prev["period"] = prev["period"].map(earlier)
-    return prev
+    return prev[["kpi", "area", "breakdown", "group", "period", "value"]]
 
 
 def _benchmarks(store: Store, rows: pd.DataFrame, comparator: str) -> pd.Series:
-    """The comparator's value for each row's measure and window: another partnership's own
-    result when it has data here, else an uploaded indicator for that area (e.g. England)."""
+    """The comparator's value for each row's measure and quarter: its own figure, computed from its
+    extracts or published (an England figure uploaded from NDTMS, Fingertips or ViewIt)."""
     if rows.empty:
         return pd.Series([], dtype=float)
-    keys = rows[["kpi", "period", "window_end"]].drop_duplicates()
-    own = store.df(
-        "SELECT kpi, period, value AS benchmark FROM results WHERE area = ? AND breakdown = '' "
-        "AND kpi IN (SELECT unnest(?)) AND period IN (SELECT unnest(?))",
-        [comparator, sorted(set(keys["kpi"])), sorted(set(keys["period"]))],
-    )
-    if own.empty:
-        published = store.df(
-            "SELECT indicator AS kpi, period_end AS window_end, "
-            "CASE WHEN lower(unit) IN ('percent', '%') THEN value / 100 ELSE value END AS benchmark "
-            "FROM current_indicators WHERE area_code = ? AND period_kind IN ('quarter', 'rolling', 'year') "
-            "QUALIFY row_number() OVER (PARTITION BY indicator, period_end ORDER BY period_kind = 'year') = 1",
-            [comparator],
-        )
-        merged = rows[["kpi", "window_end"]].merge(published, on=["kpi", "window_end"], how="left")
-    else:
-        merged = rows[["kpi", "period"]].merge(own, on=["kpi", "period"], how="left")
+    theirs = _results(store, "area = ? AND breakdown = '' AND kpi IN (SELECT unnest(?)) AND period IN (SELECT unnest(?))",
+                      [comparator, sorted(set(rows["kpi"])), sorted(set(rows["period"]))])
+    # A comparator without the extract the measure needs has no figure to compare with (not zero).
+    theirs.loc[(coverage.coverage_of(store, theirs)["coverage"] == coverage.NONE).to_numpy(), "value"] = np.nan
+    theirs = theirs[["kpi", "period", "value"]].rename(columns={"value": "benchmark"})
+    merged = rows[["kpi", "period"]].merge(theirs, on=["kpi", "period"], how="left")
     return pd.Series(merged["benchmark"].to_numpy(dtype=float), index=rows.index)
 
 
 def _finish(store: Store, rows: pd.DataFrame, *, targets: TargetSet, comparator: str) -> pd.DataFrame:
+    # First, so that a measure whose extract was not uploaded has no value, hence no status, gap or cases.
+    rows = coverage.with_coverage(store, rows)
     rows = apply_targets(rows, targets=targets, previous=_previous_year(store, rows))
     rows["benchmark"] = _benchmarks(store, rows, comparator)
     # One vectorised comparison per polarity rather than one call per row.
@@ -126,15 +142,56 @@ def series(store: Store, *, kpi: str, area: str, targets: TargetSet, start: Quar
     try:
         m = measure(kpi)
     except UnknownMeasure:
-        return _indicator_series(store, indicator=kpi, area=area, start=start, end=end)
+        return _indicator_series(store, indicator=kpi, area=area, start=start, end=end, breakdown=breakdown)
     rows = _results(store, "kpi = ? AND area = ? AND breakdown = ? AND period >= ? AND period <= ?",
                     [kpi, area, breakdown or "", start.label if start else "", end.label if end else "9999"])
     if rows.empty:
-        return pd.DataFrame(columns=FIELDS + SPC_FIELDS + ["target_text"])
+        return pd.DataFrame(columns=FIELDS + SPC_FIELDS + ["target_text"] + COVERAGE_FIELDS)
     rows = rows.sort_values(["group", "period"]).reset_index(drop=True)
     rows = _finish(store, rows, targets=targets, comparator=comparator)
+    rows = _published_beside(store, rows)
     parts = [_with_spc(part, polarity=m.polarity) for _, part in rows.groupby("group", sort=True)]
     return pd.concat(parts).reset_index(drop=True)
+
+
+def _published_beside(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
+    """Computed rows with the figure published for the same measure, area, group and quarter beside
+    them (``published_value``, ``published_source``): reconciling the two is a board's question."""
+    rows = rows.copy()
+    rows["published_value"], rows["published_source"] = np.nan, ""
+    computed = rows["source"] == COMPUTED
+    if not computed.any():
+        return rows
+    beside = published.published(store, where="kpi = ? AND area IN (SELECT unnest(?)) AND period IN (SELECT unnest(?))",
+                                 params=[rows["kpi"].iloc[0], sorted(set(rows["area"])), sorted(set(rows["period"]))])
+    if beside.empty:
+        return rows
+    beside = beside.rename(columns={"grp": "group", "value": "_value", "source": "_source"})
+    merged = rows[["area", "breakdown", "group", "period"]].merge(
+        beside[["area", "breakdown", "group", "period", "_value", "_source"]], how="left",
+        on=["area", "breakdown", "group", "period"])
+    rows.loc[computed, "published_value"] = merged.loc[computed.to_numpy(), "_value"].to_numpy(dtype=float)
+    rows.loc[computed, "published_source"] = merged.loc[computed.to_numpy(), "_source"].fillna("").to_numpy()
+    return rows
+
+
+def published_beside(data: pd.DataFrame, *, period: Quarter) -> str | None:
+    """'Our figure 21.3%, NDTMS ViewIt published 20.9% (viewit: file.csv (upload 3)): a difference of
+    +0.4 pp.' for the quarter of a series from :func:`series`, or None when nothing was published for it."""
+    if "published_value" not in data:
+        return None
+    rows = data[(data["period"] == period.label) & data["published_value"].notna()]
+    if rows.empty or _float(rows.iloc[0]["value"]) is None:
+        return None
+    row = rows.iloc[0]
+    m = measure(row["kpi"])
+    ours, theirs = float(row["value"]), float(row["published_value"])
+    kind = str(row["published_source"]).split(":")[0]
+    who = {"viewit": "NDTMS ViewIt", "fingertips": "Fingertips", "indicators": "the indicators upload"}.get(kind, kind)
+    return (f"Our figure {m.format(ours)}, {who} published {m.format(theirs)} ({row['published_source']}): a "
+            f"difference of {m.format(ours - theirs, signed=True)} for {period.label}. Ours is worked out from the "
+            "extracts loaded here; differences come from the versions of the data each used and from NDTMS's "
+            "rounding and rules.")
 
 
 def _with_spc(rows: pd.DataFrame, *, polarity: str) -> pd.DataFrame:
@@ -154,32 +211,40 @@ def _with_spc(rows: pd.DataFrame, *, polarity: str) -> pd.DataFrame:
     return rows
 
 
+_INDICATOR_COLUMNS = """i.indicator AS kpi, coalesce(i.indicator_name, i.indicator) AS name, i.area_code AS area,
+    i.breakdown, i.grp AS "group", i.period, i.period_start AS window_start, i.period_end AS window_end, i.numerator,
+    i.denominator, i.value, i.lower_ci AS lower95, i.upper_ci AS upper95, i.lower998, i.upper998,
+    false AS provisional, i.unit, u.kind || ': ' || u.file_name || ' (upload ' || i.upload_id || ')' AS source"""
+
+
 def _indicator_series(store: Store, *, indicator: str, area: str, start: Quarter | None,
-                      end: Quarter | None) -> pd.DataFrame:
-    """An uploaded indicator (e.g. the IOM cohort size) as it was uploaded, in time order."""
+                      end: Quarter | None, breakdown: str | None = None) -> pd.DataFrame:
+    """An uploaded indicator (e.g. the IOM cohort size, a Fingertips or ViewIt figure) as it was
+    uploaded, in time order at its own grain, with limits worked out where none were published."""
     rows = store.df(
-        "SELECT indicator AS kpi, coalesce(indicator_name, indicator) AS name, area_code AS area, '' AS breakdown, "
-        "'' AS \"group\", period, period_start AS window_start, period_end AS window_end, numerator, denominator, "
-        "value, lower_ci AS lower95, upper_ci AS upper95, NULL::DOUBLE AS lower998, NULL::DOUBLE AS upper998, "
-        "false AS provisional, unit FROM current_indicators WHERE indicator = ? AND area_code = ? "
-        "AND period_end >= ? AND period_start <= ? ORDER BY period_end, period_start",
-        [indicator, area, start.start if start else pd.Timestamp("1900-01-01").date(),
+        f"SELECT {_INDICATOR_COLUMNS} FROM current_indicators i JOIN uploads u USING (upload_id) "
+        "WHERE i.indicator = ? AND i.area_code = ? AND i.breakdown = ? AND i.period_end >= ? AND i.period_start <= ? "
+        "ORDER BY i.grp, i.period_end, i.period_start",
+        [indicator, area, breakdown or "", start.start if start else pd.Timestamp("1900-01-01").date(),
          end.end if end else pd.Timestamp("2999-12-31").date()],
     )
     if rows.empty:
         known = store.scalar("SELECT count(*) FROM current_indicators WHERE indicator = ?", [indicator])
         if not known:
             raise NoSuchIndicator(f"There is no measure or uploaded indicator '{indicator}'.")
-        return pd.DataFrame(columns=FIELDS + SPC_FIELDS)
+        return pd.DataFrame(columns=FIELDS + SPC_FIELDS + COVERAGE_FIELDS)
+    rows = published.with_limits(rows)
     names = rows["name"].dropna()
     rows["name"] = names.iloc[-1] if not names.empty else indicator
     for col in ("target", "gap", "needed", "benchmark"):
         rows[col] = np.nan
     rows["status"] = "grey"
     rows["benchmark_comparison"] = "not compared"
+    rows["coverage"], rows["coverage_note"] = coverage.FULL, ""  # as uploaded: nothing else to need
     for col in ("window_start", "window_end"):
         rows[col] = pd.to_datetime(rows[col]).dt.strftime("%Y-%m-%d")
-    return _with_spc(rows, polarity="neutral")
+    parts = [_with_spc(part, polarity="neutral") for _, part in rows.groupby("group", sort=True)]
+    return pd.concat(parts).reset_index(drop=True)
 
 
 def exceptions(store: Store, *, period: Quarter, targets: TargetSet, area: str | None = None) -> pd.DataFrame:
@@ -191,6 +256,7 @@ def exceptions(store: Store, *, period: Quarter, targets: TargetSet, area: str |
         params.append(area)
     rows = _results(store, where, params)
     rows = _finish(store, rows, targets=targets, comparator=ENGLAND)
+    # A measure whose extract covers none of the window has no value (_finish), so it is grey, never here.
     rows = rows[rows["status"].isin(["red", "amber"])].copy()
     rows["_status"] = rows["status"].map(STATUS_ORDER)
     rows["_level"] = rows["breakdown"].map({"": 0, "provider": 1, "team": 2})
@@ -218,7 +284,7 @@ def funnel(store: Store, *, kpi: str, period: Quarter, targets: TargetSet, area:
         rows = _finish(store, rows, targets=targets, comparator=ENGLAND)
     rows = rows[rows["denominator"].fillna(0) > 0].reset_index(drop=True)
     if rows.empty:
-        return pd.DataFrame(columns=FIELDS + FUNNEL_FIELDS)
+        return pd.DataFrame(columns=FIELDS + FUNNEL_FIELDS + COVERAGE_FIELDS)
     centre = statistics.pooled_proportion(numerators=rows["numerator"], denominators=rows["denominator"])
     limits = statistics.funnel_limits(centre=centre, denominators=rows["denominator"].to_numpy(dtype=float))
     rows["funnel_centre"] = centre
@@ -234,60 +300,64 @@ def funnel(store: Store, *, kpi: str, period: Quarter, targets: TargetSet, area:
 
 def _indicator_funnel(store: Store, *, indicator: str, period: Quarter) -> pd.DataFrame:
     rows = store.df(
-        "SELECT indicator AS kpi, coalesce(indicator_name, indicator) AS name, area_code AS area, '' AS breakdown, "
-        "'' AS \"group\", period, strftime(period_start, '%Y-%m-%d') AS window_start, "
-        "strftime(period_end, '%Y-%m-%d') AS window_end, numerator, denominator, value, lower_ci AS lower95, "
-        "upper_ci AS upper95, NULL::DOUBLE AS lower998, NULL::DOUBLE AS upper998, false AS provisional, "
-        "NULL::DOUBLE AS target, 'grey' AS status, NULL::DOUBLE AS gap, NULL::DOUBLE AS needed, "
-        "NULL::DOUBLE AS benchmark, 'not compared' AS benchmark_comparison "
-        "FROM current_indicators WHERE indicator = ? AND period = ? AND area_code <> ? "
-        "AND numerator IS NOT NULL AND denominator > 0",
+        f"SELECT {_INDICATOR_COLUMNS}, NULL::DOUBLE AS target, 'grey' AS status, NULL::DOUBLE AS gap, "
+        "NULL::DOUBLE AS needed, NULL::DOUBLE AS benchmark, 'not compared' AS benchmark_comparison, "
+        "'full' AS coverage, '' AS coverage_note "
+        "FROM current_indicators i JOIN uploads u USING (upload_id) WHERE i.indicator = ? AND i.period = ? "
+        "AND i.area_code <> ? AND i.breakdown = '' AND i.numerator IS NOT NULL AND i.denominator > 0",
         [indicator, period.label, ENGLAND],
     )
     if rows.empty and not store.scalar("SELECT count(*) FROM current_indicators WHERE indicator = ?", [indicator]):
         raise NoSuchIndicator(f"There is no measure or uploaded indicator '{indicator}'.")
-    return rows
+    for col in ("window_start", "window_end"):
+        rows[col] = pd.to_datetime(rows[col]).dt.strftime("%Y-%m-%d")
+    return published.with_limits(rows).drop(columns=["unit"])
 
 
 def areas(store: Store) -> pd.DataFrame:
-    """The partnerships with results, with their names where an upload gave one."""
-    return store.df(
-        "WITH named AS (SELECT area_code, arg_max(area_name, upload_id) AS name FROM current_indicators "
-        "WHERE area_name IS NOT NULL GROUP BY area_code) "
-        "SELECT r.area, coalesce(n.name, r.area) AS name FROM (SELECT DISTINCT area FROM results) r "
-        "LEFT JOIN named n ON n.area_code = r.area ORDER BY name"
-    )
+    """The areas with figures to show, by name (metrics.names): the partnerships with figures computed
+    from their extracts first, then every area with published figures of the measures."""
+    computed = {r[0] for r in store.rows("SELECT DISTINCT area FROM results")}
+    shown = computed | {r[0] for r in store.rows(f"SELECT DISTINCT area FROM ({published.SQL})")}
+    known = names.area_names(store)
+    frame = pd.DataFrame({"area": sorted(shown)})
+    frame["name"] = frame["area"].map(lambda a: names.area_name(known, a))
+    frame["_order"] = ~frame["area"].isin(computed)
+    return frame.sort_values(["_order", "name"]).drop(columns="_order").reset_index(drop=True)
 
 
 def comparators(store: Store) -> pd.DataFrame:
-    """Areas a partnership can be compared with: England (when uploaded) and every other area."""
-    return store.df(
-        "WITH named AS (SELECT area_code, arg_max(area_name, upload_id) AS name FROM current_indicators "
-        "GROUP BY area_code) "
-        "SELECT a.area, coalesce(n.name, a.area) AS name FROM "
-        "(SELECT DISTINCT area_code AS area FROM current_indicators UNION SELECT DISTINCT area FROM results) a "
-        "LEFT JOIN named n ON n.area_code = a.area ORDER BY a.area <> ?, name",
-        [ENGLAND],
-    )
+    """Areas a partnership can be compared with, by name: England first, then the regions, then every
+    other area with figures."""
+    rows = store.rows("SELECT DISTINCT area_code FROM current_indicators UNION SELECT DISTINCT area FROM results")
+    known = names.area_names(store)
+    frame = pd.DataFrame({"area": sorted({r[0] for r in rows} | {ENGLAND})})
+    frame["name"] = frame["area"].map(lambda a: names.area_name(known, a))
+    frame["_order"] = frame["area"].map(lambda a: 0 if a == ENGLAND else 1 if names.area_type(a) == "region" else 2)
+    return frame.sort_values(["_order", "name"]).drop(columns="_order").reset_index(drop=True)
 
 
 def quarters(store: Store, *, area: str) -> list[Quarter]:
-    """The quarters with results for a partnership, oldest first."""
+    """The quarters with figures for a partnership (computed or published), oldest first."""
     return [Quarter.parse(r[0]) for r in store.rows(
-        "SELECT DISTINCT period FROM results WHERE area = ? ORDER BY period", [area])]
+        f"SELECT DISTINCT period FROM (SELECT period FROM results WHERE area = ? UNION "
+        f"SELECT period FROM ({published.SQL}) WHERE area = ?) ORDER BY period", [area, area])]
 
 
 def recent_values(store: Store, *, area: str, period: Quarter, quarters: int = 8) -> dict[str, list[float | None]]:
     """Each measure's whole-partnership values over the last ``quarters`` quarters to ``period``,
     oldest first, for the scorecard's small trend lines."""
     labels = [period.shift(-i).label for i in range(quarters - 1, -1, -1)]
-    rows = store.rows(
-        "SELECT kpi, period, value FROM results WHERE area = ? AND breakdown = '' AND period IN (SELECT unnest(?))",
+    rows = store.df(
+        "SELECT kpi, area, period, window_start, window_end, value FROM results WHERE area = ? AND breakdown = '' "
+        "AND period IN (SELECT unnest(?))",
         [area, labels],
     )
+    # Quarters without the extract a measure needs are gaps in its line, not zeros.
+    rows = coverage.with_coverage(store, rows)
     found: dict[str, dict[str, float | None]] = {}
-    for kpi, label, value in rows:
-        found.setdefault(kpi, {})[label] = value
+    for kpi, label, value in zip(rows["kpi"], rows["period"], rows["value"], strict=True):
+        found.setdefault(kpi, {})[label] = None if pd.isna(value) else float(value)
     return {kpi: [values.get(label) for label in labels] for kpi, values in found.items()}
 
 
@@ -303,6 +373,7 @@ def measure_frame(store: Store, *, area: str, period: Quarter, targets: TargetSe
 def monthly(store: Store, *, area: str, kpi: str) -> pd.DataFrame:
     """A criminal-justice measure month by month (breakdown 'month'), for the whole partnership."""
     rows = _results(store, "area = ? AND kpi = ? AND breakdown = 'month'", [area, kpi])
+    rows = coverage.with_coverage(store, rows)  # a month without a DIP return is no data
     rows["month"] = rows["group"]
     rows["group"] = ""
     return rows.sort_values("month").reset_index(drop=True)
@@ -382,8 +453,13 @@ def describe_latest(data: pd.DataFrame, *, period: Quarter) -> LatestReading:
     needed = _float(row.get("needed"))
     status = row.get("status", "grey")
     provisional = " (provisional)" if bool(row.get("provisional")) else ""
+    state, note = _coverage(row)
+    if state == coverage.PARTIAL:
+        provisional += " (partial)"
     window_end = long_date(row["window_end"])
-    if target is None:
+    if state == coverage.NONE:
+        reading = f"**No data**: {note}" + (f" The target is {fmt(target)}." if target is not None else "")
+    elif target is None:
         reading = f"**{fmt(value)}**{provisional} in the 12 months to {window_end}; there is no target."
     else:
         cases = ""
@@ -394,6 +470,8 @@ def describe_latest(data: pd.DataFrame, *, period: Quarter) -> LatestReading:
                 f" at the current denominator of {row['denominator']:,.0f}." if unit != "count" else ".")
         reading = (f"**{STATUS_WORDS[status]}**: {fmt(value)}{provisional} against a target of {fmt(target)} in the "
                    f"12 months to {window_end}.{cases}")
+    if state == coverage.PARTIAL:
+        reading += f" {note}"
     variation, assurance = row.get("spc_variation", ""), row.get("spc_assurance", "")
     spc_reading = f"**Variation: {variation}.** {SPC_MEANINGS.get(variation, '').capitalize()}."
     if assurance:
@@ -407,6 +485,12 @@ def describe_latest(data: pd.DataFrame, *, period: Quarter) -> LatestReading:
         gap_text=fmt(gap, signed=True) if gap is not None else "–",
         needed_text=f"{needed:,.0f}" if needed is not None else "–", reading=reading, spc_reading=spc_reading,
     )
+
+
+def _coverage(row: pd.Series) -> tuple[str, str]:
+    """A row's coverage and its note ('full' and '' for frames without them)."""
+    state, note = row.get("coverage"), row.get("coverage_note")
+    return (state if isinstance(state, str) and state else coverage.FULL), (note if isinstance(note, str) else "")
 
 
 def _float(v: object) -> float | None:
@@ -435,6 +519,10 @@ def headline(card: pd.DataFrame, *, kpi: str, comparator_name: str = "benchmark"
         return Headline("no data", "No figure for this quarter.")
     row = rows.iloc[0]
     value = _float(row["value"])
+    state, note = _coverage(row)
+    if state == coverage.NONE:  # the extract it needs was not uploaded for the window: say which
+        target = f" The target is {row['target_text']}." if _float(row["target"]) is not None else ""
+        return Headline(m.format(None), f"{note}{target}")
     if value is None:  # nothing counted ("0 of 0"), e.g. no DIP activity uploaded for the quarter
         target = f"; the target is {row['target_text']}" if _float(row["target"]) is not None else ""
         return Headline(m.format(value), f"No figure for this quarter{target}.")
@@ -445,7 +533,10 @@ def headline(card: pd.DataFrame, *, kpi: str, comparator_name: str = "benchmark"
         parts.append(f"{comparator_name} {m.format(_float(row['benchmark']))} ({row['benchmark_comparison']})")
     if _float(row["denominator"]) is not None:
         parts.append(f"{_float(row['numerator']):,.0f} of {_float(row['denominator']):,.0f}")
-    return Headline(m.format(value), "; ".join(parts) or "No target.")
+    caption = "; ".join(parts) or "No target."
+    if state == coverage.PARTIAL:  # the figure stands, and says what it covers
+        return Headline(f"{m.format(value)} (partial)", f"{caption.rstrip('.')}. {note}")
+    return Headline(m.format(value), caption)
 
 
 _MISSING_SQL = """

@@ -62,7 +62,9 @@ def chart_downloads(fig: go.Figure, *, name: str) -> None:
 def show_chart(fig: go.Figure, *, name: str, export: go.Figure | None = None) -> None:
     """A chart in the house style (Streamlit's own theme would replace its fonts and colours),
     with its download menu (of ``export`` when given: the chart fit to leave the dashboard)."""
-    st.plotly_chart(fig, width="stretch", theme=None)
+    # Keyed by name (unique on a page, as the download buttons' keys already need): two charts that both
+    # say "no data" are otherwise the same element to Streamlit, which refuses the second.
+    st.plotly_chart(fig, width="stretch", theme=None, key=f"plot-{file_stem(name)}")
     chart_downloads(export if export is not None else fig, name=name)
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts import display, figures
+from charts import display, figures, plain_text
 from metrics import reports
 from metrics.registry import BREAKDOWN_LABELS, MEASURES, measure
 from pages import downloads, state
 
 selection = state.selection_or_stop()
 version, targets = state.data_version(), state.targets()
-st.title(f"Equality: {selection.area_name}")
+st.title(f"Equality: {plain_text.for_markdown(selection.area_name, limit=plain_text.TITLE)}")
 st.caption(f"Rolling 12 months to {selection.period.end:%d %B %Y}. The Home Office action plan asks for "
            "'analysis of varying rates of client engagement, by race, gender and age'.")
 source, demo = state.source_line(version), state.is_demo(version)
@@ -19,14 +19,15 @@ source, demo = state.source_line(version), state.is_demo(version)
 card = state.scorecard(version, selection.area, selection.period.label, selection.comparator, None, targets)
 cols = st.columns(2)
 for col, kpi in zip(cols, ("bme_share", "ethnic_minority_share"), strict=True):
-    headline = reports.headline(card, kpi=kpi, comparator_name=selection.comparator_name)
+    headline = reports.headline(card, kpi=kpi, comparator_name=plain_text.for_markdown(selection.comparator_name))
     col.metric(measure(kpi).name, headline.value_text, help=measure(kpi).definition)
     col.caption(headline.caption)
 
 for kpi in ("bme_share", "ethnic_minority_share"):
     data = state.series(version, kpi, selection.area, selection.comparator, None, targets)
     downloads.show_figure(figures.trend_figure, data, measure=measure(kpi), area_name=selection.area_name,
-                          source=source, demo=demo, name=f"{kpi} trend {selection.area_name}")
+                          benchmark_name=selection.comparator_name, source=source, demo=demo,
+                          name=f"{kpi} trend {selection.area_name}")
 
 st.subheader("Every measure by group")
 left, right = st.columns([3, 2])

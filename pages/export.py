@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts import display, pack, tables
+from charts import display, pack, plain_text, tables
 from metrics.registry import BREAKDOWN_LABELS, MEASURES, measure
 from pages import downloads, state
 
 selection = state.selection_or_stop()
 version, targets = state.data_version(), state.targets()
-st.title(f"Export: {selection.area_name}, {selection.period}")
+st.title(f"Export: {plain_text.for_markdown(selection.area_name, limit=plain_text.TITLE)}, {selection.period}")
 st.caption(f"Files for the joint commissioning group and board papers: the rolling 12 months to "
-           f"{selection.period.end:%d %B %Y}, compared with {selection.comparator_name}. Numbers of 1 to 4 "
-           "people are never shown.")
+           f"{selection.period.end:%d %B %Y}, compared with {plain_text.for_markdown(selection.comparator_name)}. "
+           "Numbers of 1 to 4 people are never shown.")
 
 st.subheader("Board pack")
 st.markdown("A cover, the scorecard (reds first), a page for each measure with a target (its trajectory and "
@@ -27,7 +27,7 @@ if st.session_state.get("pack_request") == request:
     with st.spinner("Building the board pack: a chart for each measure with a target takes a few seconds..."):
         data, problem = downloads.board_pack(version, selection, fmt, targets)
     if problem:
-        st.error(problem)
+        st.error(plain_text.for_markdown(problem))  # it may name an area, as its file gave it
     else:
         st.download_button(f"Download the board pack ({fmt.upper()}, {len(data) / 1e6:.1f} MB)", data,
                            file_name=downloads.file_stem(f"board pack {selection.area_name} {selection.period}")
@@ -51,4 +51,4 @@ frame = downloads.breakdown_table(version, kpi, selection.area, selection.period
 st.dataframe(display.preview_table(tables.safe_table(frame)), hide_index=True, width="stretch")
 downloads.table_downloads(frame, name=f"{kpi} by {breakdown} {selection.area} {selection.period}",
                           title=f"{m.name} by {BREAKDOWN_LABELS.get(breakdown, breakdown).lower()}: "
-                                f"{selection.area_name}, {selection.period}")
+                                f"{plain_text.clean(selection.area_name)}, {selection.period}")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts import figures, theme
-from metrics import reports
+from charts import figures, plain_text, theme
+from metrics import coverage, reports
 from pages import downloads, state
 
 selection = state.selection_or_stop()
 version, targets = state.data_version(), state.targets()
-st.title(f"{selection.area_name}: performance scorecard")
+st.title(f"{plain_text.for_markdown(selection.area_name, limit=plain_text.TITLE)}: performance scorecard")
 st.caption(f"Rolling 12 months to {selection.period.end:%d %B %Y} ({selection.period}); compared with "
-           f"{selection.comparator_name}. Reds first. Select a row to see the measure's trajectory.")
+           f"{plain_text.for_markdown(selection.comparator_name)}. Reds first. Select a row to see the measure's "
+           "trajectory.")
 
 card = state.scorecard(version, selection.area, selection.period.label, selection.comparator, None, targets)
 if card.empty:
@@ -37,6 +38,8 @@ picked = st.dataframe(
     column_config={"Trend": st.column_config.LineChartColumn("Trend", width="small", color=theme.DARK_BLUE,
                                                              help="The last 8 quarters, each the rolling 12 months")},
 )
+if coverage_notes := coverage.caption(card):  # no data (which extract to upload) and partial figures
+    st.caption(coverage_notes)
 if picked.selection.rows:
     st.session_state["kpi"] = card.iloc[picked.selection.rows[0]]["kpi"]
     st.switch_page("pages/trajectories.py")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts import display, figures
+from charts import display, figures, plain_text
 from metrics.registry import MEASURES, measure
 from pages import downloads, state
 
 selection = state.selection_or_stop()
 version, targets = state.data_version(), state.targets()
-st.title(f"Providers and teams: {selection.area_name}")
+st.title(f"Providers and teams: {plain_text.for_markdown(selection.area_name, limit=plain_text.TITLE)}")
 ids = [m.id for m in MEASURES if m.is_proportion and "provider" in m.breakdowns]
 left, right = st.columns([3, 1])
 kpi = left.selectbox("Measure", ids, format_func=lambda i: measure(i).name,

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from charts import plain_text
 from loaders import config
 from loaders.extracts import ENGLAND
 from loaders.load import demo_loaded, history_frame, upload_version
@@ -67,7 +68,7 @@ def targets() -> TargetSet:
     try:
         return _targets(path, mtime)
     except TargetsError as exc:
-        st.error(str(exc))
+        st.error(plain_text.for_markdown(exc, lines=True))  # it quotes the targets file
         return TargetSet(())
 
 
@@ -106,8 +107,9 @@ def sidebar() -> Selection | None:
         st.sidebar.info("No data yet: upload extracts on the Upload page.")
         return None
     names = dict(zip(choices["area"], choices["name"], strict=True))
-    area = st.sidebar.selectbox("Partnership", list(names), format_func=lambda a: f"{names[a]} ({a})",
-                                key="area")
+    # Options are plain text in a selectbox (never markdown); a name from a file is cleaned of controls.
+    area = st.sidebar.selectbox("Partnership", list(names),
+                                format_func=lambda a: f"{plain_text.clean(names[a])} ({a})", key="area")
     labels = quarters(version, area)
     if not labels:
         return None
@@ -115,9 +117,9 @@ def sidebar() -> Selection | None:
     comp = comparators(version)
     comp = comp[comp["area"] != area]
     comp_names = dict(zip(comp["area"], comp["name"], strict=True)) or {ENGLAND: "England"}
-    comparator = st.sidebar.selectbox("Compare with", list(comp_names), format_func=lambda a: comp_names[a],
-                                      key="comparator")
-    st.sidebar.caption(f"Targets: {targets_path().name}")
+    comparator = st.sidebar.selectbox("Compare with", list(comp_names),
+                                      format_func=lambda a: plain_text.clean(comp_names[a]), key="comparator")
+    st.sidebar.caption(f"Targets: {plain_text.for_markdown(targets_path().name)}")
     return Selection(area, names[area], Quarter.parse(period), comparator, comp_names[comparator])
 
 
@@ -229,7 +231,7 @@ def access_notice() -> None:
     if sign_in_configured():
         email = signed_in_email()
         role = "can upload and withdraw" if may_change_data() else "can browse and export"
-        st.sidebar.caption(f"Signed in as {email} ({role}).")
+        st.sidebar.caption(f"Signed in as {plain_text.for_markdown(email)} ({role}).")
         st.sidebar.button("Sign out", on_click=st.logout)
     else:
         st.sidebar.caption(":material/lock_open: Open access: sign-in is not configured, so anyone who can reach "

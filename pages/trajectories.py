@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts import figures
+from charts import figures, plain_text
 from metrics.registry import MEASURES, measure
-from metrics.reports import describe_latest
+from metrics.reports import describe_latest, published_beside
 from pages import downloads, state
 
 selection = state.selection_or_stop()
 version, targets = state.data_version(), state.targets()
-st.title(f"Trajectories: {selection.area_name}")
+st.title(f"Trajectories: {plain_text.for_markdown(selection.area_name, limit=plain_text.TITLE)}")
 ids = [m.id for m in MEASURES]
 default = ids.index(st.session_state.get("kpi", "effective_treatment")) if st.session_state.get("kpi") in ids else 1
 kpi = st.selectbox("Measure", ids, index=default, format_func=lambda i: measure(i).name)
@@ -31,11 +31,14 @@ cols[1].metric("Target", latest.target_text)
 cols[2].metric("Gap to target", latest.gap_text)
 cols[3].metric("Cases needed", latest.needed_text)
 st.markdown(latest.reading)
+beside = published_beside(data, period=selection.period)
+if beside:
+    st.info(plain_text.for_markdown(beside), icon=":material/compare_arrows:")
 
 source = state.source_line(version)
 demo = state.is_demo(version)
 downloads.show_figure(figures.trend_figure, data, measure=m, area_name=selection.area_name, source=source, demo=demo,
-                      name=f"{kpi} trajectory {selection.area_name}")
+                      benchmark_name=selection.comparator_name, name=f"{kpi} trajectory {selection.area_name}")
 st.subheader("Statistical process control")
 downloads.show_figure(figures.spc_figure, data, measure=m, area_name=selection.area_name, source=source, demo=demo,
                       name=f"{kpi} spc {selection.area_name}")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charts import display, plain_text
 from loaders import config
+from loaders.extracts import KINDS
 from loaders.load import history, load_file, withdraw_upload
 from loaders.periods import recent_quarter_labels
 from loaders.problems import problems_csv, problems_frame
@@ -25,7 +27,8 @@ HISTORY_COLUMNS = {
 
 st.title("Upload extracts")
 st.write(
-    "Drop one or more quarterly CSV extracts (journeys, TOPs, DIP activity or published indicators). "
+    "Drop one or more quarterly CSV extracts (journeys, TOPs, DIP activity or published indicators), or the "
+    "files you download from OHID Fingertips and NDTMS ViewIt, unchanged. "
     "Each file is checked in full: it loads whole, or not at all with a list of every problem. "
     "Loading the same file twice changes nothing; an upload can be withdrawn below."
 )
@@ -35,15 +38,16 @@ if not state.may_change_data():
             "people on the uploaders list; ask your dashboard administrator if you need to.",
             icon=":material/lock:")
     st.subheader("Upload history")
-    st.dataframe(state.uploads(state.data_version()).drop(columns=["sha256"]), hide_index=True, width="stretch",
-                 column_config=HISTORY_COLUMNS)
+    st.dataframe(display.plain_table(state.uploads(state.data_version()).drop(columns=["sha256"])), hide_index=True,
+                 width="stretch", column_config=HISTORY_COLUMNS)
     st.stop()
 
 with st.form("upload", clear_on_submit=True):
     files = st.file_uploader("Extract files (CSV)", type=["csv", "txt"], accept_multiple_files=True)
     left, right = st.columns(2)
-    kind = left.selectbox("Kind of extract", ["auto", "journeys", "tops", "dip", "indicators"],
-                          help="Auto-detect reads the header row.")
+    kind = left.selectbox("Kind of extract", ["auto", *KINDS],
+                          help="Auto-detect reads the header row. Fingertips downloads and NDTMS ViewIt exports "
+                               "are taken as downloaded.")
     period = right.selectbox("Reporting quarter", ["from the dates in the file", *recent_quarter_labels()],
                              help="By default the quarter holding the file's latest date.")
     submitted = st.form_submit_button("Check and load", type="primary")
@@ -51,7 +55,7 @@ with st.form("upload", clear_on_submit=True):
 if submitted and files:
     results = []
     for upload in files:
-        with st.spinner(f"Checking {upload.name}..."):
+        with st.spinner(f"Checking {plain_text.for_markdown(upload.name)}..."):
             results.append(load_file(
                 state.store(), data=upload.getvalue(), file_name=upload.name, kind=kind,
                 period=None if period.startswith("from") else period, user=user,
@@ -64,14 +68,16 @@ if submitted and files:
 elif submitted:
     st.warning("Choose at least one file first.")
 
+# A file's name and what the loader says about it (which quotes its header cells) are the file's text.
 for number, result in enumerate(st.session_state.get("upload_results", [])):
+    file_name, message = plain_text.for_markdown(result.file_name), plain_text.for_markdown(result.message)
     if result.status == "loaded":
-        st.success(f"**{result.file_name}**: {result.message}", icon=":material/check_circle:")
+        st.success(f"**{file_name}**: {message}", icon=":material/check_circle:")
     elif result.status == "duplicate":
-        st.info(f"**{result.file_name}**: {result.message}", icon=":material/info:")
+        st.info(f"**{file_name}**: {message}", icon=":material/info:")
     else:
         count = len(result.problems)
-        st.error(f"**{result.file_name}** was rejected with {count} {'problem' if count == 1 else 'problems'}; "
+        st.error(f"**{file_name}** was rejected with {count} {'problem' if count == 1 else 'problems'}; "
                  f"nothing was loaded. Fix {'it' if count == 1 else 'them'} and upload the file again.",
                  icon=":material/block:")
         st.dataframe(problems_frame(result.problems).rename(columns=str.capitalize).rename(
@@ -79,7 +85,7 @@ for number, result in enumerate(st.session_state.get("upload_results", [])):
         st.download_button("Download the problems (CSV)", problems_csv(result.problems),
                            file_name=f"problems-{result.file_name}", mime="text/csv", key=f"problems-{number}")
     for warning in result.warnings:
-        st.warning(warning)
+        st.warning(plain_text.for_markdown(warning))
 
 st.subheader("Upload history")
 uploads = state.uploads(state.data_version())
@@ -87,12 +93,13 @@ if uploads.empty:
     st.info("Nothing has been uploaded yet. Run `make run` on a new machine to load the demo data, or upload "
             "your extracts above.")
 else:
-    st.dataframe(uploads.drop(columns=["sha256"]), hide_index=True, width="stretch",
+    st.dataframe(display.plain_table(uploads.drop(columns=["sha256"])), hide_index=True, width="stretch",
                  column_config=HISTORY_COLUMNS)
     active = [u for u in history(state.store()) if u.active]
     if active:
         with st.expander("Withdraw an upload"):
-            chosen = st.selectbox("Upload", active, format_func=lambda u: f"{u.upload_id}: {u.file_name} "
+            chosen = st.selectbox("Upload", active,
+                                  format_func=lambda u: f"{u.upload_id}: {plain_text.clean(u.file_name)} "
                                   f"({u.kind}, {u.rows:,} rows, {', '.join(u.periods)})")
             sure = st.checkbox(f"Yes, withdraw upload {chosen.upload_id}: its rows go and the figures return to "
                                "what they were before it.")
@@ -105,13 +112,13 @@ st.subheader("Targets")
 st.write("The dashboard measures against the targets file below. Upload your own (TOML, in the format of "
          "`data/targets.toml`) to replace it for everyone; it is checked first and refused with every problem "
          "listed if anything is wrong.")
-st.caption(f"In force: {targets_path()}")
+st.caption(f"In force: {plain_text.for_markdown(targets_path())}")
 new_targets = st.file_uploader("Targets file (TOML)", type=["toml"], key="targets_file")
 if new_targets is not None and st.button("Check and use these targets"):
     try:
         saved = save_user_targets(new_targets.getvalue().decode("utf-8"))
     except (TargetsError, UnicodeDecodeError) as exc:
-        st.error(str(exc))
+        st.error(plain_text.for_markdown(exc, lines=True))  # it quotes the uploaded file
     else:
         state.data_changed()
         st.success(f"{len(saved.targets)} targets are now in force.")
@@ -119,4 +126,4 @@ if user_targets_path().exists() and st.button("Go back to the default targets"):
     user_targets_path().unlink()
     state.data_changed()
     st.rerun()
-st.caption(f"Database: {config.database_path()}")
+st.caption(f"Database: {plain_text.for_markdown(config.database_path())}")
