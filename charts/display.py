@@ -29,6 +29,12 @@ def _count(v: object) -> str:
     return "" if v is None or pd.isna(v) else f"{float(v):,.0f}"
 
 
+def _column(frame: pd.DataFrame, named: str, coded: str) -> pd.Series:
+    """A column of names (metrics.reports' area_name, group_name) where the frame has it, else of codes."""
+    return frame[named].where(frame[named].notna() & (frame[named] != ""), frame[coded]) if named in frame \
+        else frame[coded]
+
+
 def comparison_table(frame: pd.DataFrame, *, measure: Measure) -> pd.DataFrame:
     """One row per provider, team, group or area: value, interval, counts, status, significance.
 
@@ -39,7 +45,8 @@ def comparison_table(frame: pd.DataFrame, *, measure: Measure) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=columns)
     out = pd.DataFrame({
-        "Group": [plain_text.clean(g if g else a) for g, a in zip(frame["group"], frame["area"], strict=True)],
+        "Group": [plain_text.clean(g if g else a) for g, a in zip(_column(frame, "group_name", "group"),
+                                                                   _column(frame, "area_name", "area"), strict=True)],
         "Value": [measure.format(None if pd.isna(v) else float(v)) for v in frame["value"]],
         "95% interval": [_interval(measure, lo, hi) for lo, hi in zip(frame["lower95"], frame["upper95"], strict=True)],
         "Numerator": [_count(v) for v in frame["numerator"]],
@@ -63,7 +70,8 @@ def exception_table(report: pd.DataFrame) -> pd.DataFrame:
         m = measure(r.kpi)
         level = {"": "Partnership", "provider": "Provider", "team": "Team"}[r.breakdown]
         rows.append({
-            "Status": _status(r.status), "Area": r.area, "Level": level, "Provider or team": plain_text.clean(r.group),
+            "Status": _status(r.status), "Area": plain_text.clean(getattr(r, "area_name", r.area)), "Level": level,
+            "Provider or team": plain_text.clean(getattr(r, "group_name", r.group)),
             "Measure": m.name, "Value": m.format(None if pd.isna(r.value) else float(r.value)),
             "Target": m.format(float(r.target)), "Gap": format_change(r.gap, m.unit),
             "Cases needed": _count(r.needed),

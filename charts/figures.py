@@ -210,7 +210,11 @@ def _quarter_ticks(periods: Sequence[str], *, max_labels: int = 8) -> dict[str, 
 def _name_for(row: pd.Series, labels: Mapping[str, str] | None) -> str:
     """A point's or bar's name, as its file gave it: ``plain_text.for_plotly`` it before plotly sees it."""
     key = str(row.get("group") or "") or str(row.get("area") or "")
-    return (labels or {}).get(key, key) or "All"
+    if labels and key in labels:
+        return labels[key]
+    # metrics.reports names providers, teams and areas (group_name, area_name) where it can.
+    named = str(row.get("group_name") or "") if row.get("group") else str(row.get("area_name") or "")
+    return named or key or "All"
 
 
 def _legend_name(name: str) -> str:

@@ -448,7 +448,7 @@ def _exception_lines(store: Store, *, area: str, period: Quarter, targets: Targe
                 safe[column] = tables.SUPPRESSED
         lines.append(ExceptionLine(
             status=_status(raw["status"]), level=str(raw["breakdown"]).capitalize(),
-            unit=plain_text.clean(raw["group"]),
+            unit=plain_text.clean(raw.get("group_name") or raw["group"]),
             measure=m.name, value=_value(raw, safe, m.unit), target=_fmt(raw["target"], m.unit),
             gap=_fmt_gap(safe["gap"], m.unit), needed=_fmt_needed(safe["needed"]),
         ))

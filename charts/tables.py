@@ -60,6 +60,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from charts import plain_text
 from charts.theme import DARK_BLUE, TEXT
 from loaders.formulas import neutralise
 from metrics.registry import BREAKDOWN_LABELS, Measure, UnknownMeasure
@@ -79,7 +80,7 @@ SUPPRESSION_NOTE = (
 )
 
 FIGURES_COLUMNS = [
-    "Measure", "Area", "Breakdown", "Group", "Period", "Window start", "Window end", "Numerator", "Denominator",
+    "Measure", "Area", "Area name", "Breakdown", "Group", "Period", "Window start", "Window end", "Numerator", "Denominator",
     "Value", "Lower 95%", "Upper 95%", "Unit", "Status", "Target", "Provisional", "Coverage",
 ]
 NOTE_COLUMN = "Note"
@@ -483,12 +484,15 @@ def figures_table(frame: pd.DataFrame, *, measure: Measure | str | None = None) 
         name = record.get("name")
         breakdown = "" if _missing(record.get("breakdown")) else str(record.get("breakdown"))
         group = "" if _missing(record.get("group")) else str(record.get("group"))
+        if group and not _missing(record.get("group_name")) and record.get("group_name"):
+            group = str(record.get("group_name"))  # a provider or team by its name, with its code
         status = record.get("status")
         provisional = record.get("provisional")
         uploaded_unit = record.get("unit")
         rows.append({
             "Measure": m.name if m is not None else (name if isinstance(name, str) and name else record.get("kpi")),
             "Area": record.get("area"),
+            "Area name": plain_text.clean(record.get("area_name") or record.get("area") or ""),
             "Breakdown": BREAKDOWN_LABELS.get(breakdown, breakdown.replace("_", " ").capitalize()) if breakdown
             else "Partnership",
             "Group": group or "All",

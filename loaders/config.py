@@ -37,6 +37,7 @@ SETTINGS: tuple[Setting, ...] = (
         "beyond it, large refreshes spill to a folder next to the database",
     ),
     Setting("KPI_TARGETS", "data/targets.toml", "the targets file the dashboard measures against"),
+    Setting("KPI_NAMES", "data/names.csv", "the file naming providers and teams (AGNCY, TEAM, NAME), shown with their codes"),
     Setting("KPI_USER", "the operating-system user", "who the command line records as the uploader"),
     Setting(
         "KPI_UPLOADERS",

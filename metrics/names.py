@@ -118,13 +118,11 @@ class UnitNames:
         return f"{name} ({code})" if name else code
 
     def team(self, group: str) -> str:
-        """A team group ('NRC01/CJIT', 'NRC01/(no team)') by its names: 'Criminal justice team, Harbour Road
-        Recovery (NRC01/CJIT)'."""
+        """A team group ('NRC01/CJIT', 'NRC01/(no team)') by its name: 'Criminal justice team (NRC01/CJIT)';
+        a team without a name of its own by its provider's: 'Harbour Road Recovery, EAR (NRC01/EAR)'."""
         agency, _, team = group.partition("/")
         name = self.teams.get((agency, team))
         provider = self.providers.get(agency)
-        if name and provider:
-            return f"{name}, {provider} ({group})"
         if name:
             return f"{name} ({group})"
         if provider:
@@ -140,13 +138,18 @@ class UnitNames:
         return group
 
 
+def user_names_path() -> Path:
+    """Where a names file uploaded in the dashboard is kept: next to the database."""
+    return database_path().with_suffix(".names.csv")
+
+
 def names_path() -> Path:
     """The names file in force: KPI_NAMES, else one uploaded in the dashboard (next to the database),
     else the shipped data/names.csv."""
     env = os.environ.get("KPI_NAMES")
     if env:
         return Path(env)
-    uploaded = database_path().with_suffix(".names.csv")
+    uploaded = user_names_path()
     return uploaded if uploaded.exists() else DEFAULT_NAMES
 
 
@@ -193,6 +196,15 @@ def load_names(path: str | os.PathLike[str] | None = None) -> UnitNames:
     return _load(str(file), mtime)
 
 
+def load_names_or_none() -> UnitNames:
+    """The names in force for showing figures; a names file with problems names nothing (the Upload
+    page, which takes the file, says what is wrong with it)."""
+    try:
+        return load_names()
+    except (NamesError, OSError, UnicodeDecodeError):
+        return UnitNames({}, {})
+
+
 @lru_cache(maxsize=8)
 def _load(path: str, _mtime: float) -> UnitNames:
     return parse_names(Path(path).read_text(encoding="utf-8"), path=path)
@@ -201,7 +213,7 @@ def _load(path: str, _mtime: float) -> UnitNames:
 def save_user_names(text: str) -> UnitNames:
     """Check a names file and, if it is sound, put it in force for the dashboard and CLI."""
     checked = parse_names(text)
-    path = database_path().with_suffix(".names.csv")
+    path = user_names_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")

@@ -119,6 +119,17 @@ def _finish(store: Store, rows: pd.DataFrame, *, targets: TargetSet, comparator:
             upper95=part["upper95"].astype(float), benchmark=part["benchmark"].astype(float), polarity=side)
     for col in ("window_start", "window_end"):
         rows[col] = pd.to_datetime(rows[col]).dt.strftime("%Y-%m-%d")
+    return with_names(store, rows)
+
+
+def with_names(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows with ``area_name`` (every area by its name) and ``group_name`` (a provider or team by the
+    names file, with its code; any other group as it is), for people; the codes stay in area and group."""
+    known = names.area_names(store)
+    units = names.load_names_or_none()
+    rows["area_name"] = [names.area_name(known, a) for a in rows["area"]] if len(rows) else []
+    rows["group_name"] = [units.label(b, g) for b, g in zip(rows["breakdown"], rows["group"], strict=True)] \
+        if len(rows) else []
     return rows
 
 
@@ -244,7 +255,7 @@ def _indicator_series(store: Store, *, indicator: str, area: str, start: Quarter
     for col in ("window_start", "window_end"):
         rows[col] = pd.to_datetime(rows[col]).dt.strftime("%Y-%m-%d")
     parts = [_with_spc(part, polarity="neutral") for _, part in rows.groupby("group", sort=True)]
-    return pd.concat(parts).reset_index(drop=True)
+    return with_names(store, pd.concat(parts).reset_index(drop=True))
 
 
 def exceptions(store: Store, *, period: Quarter, targets: TargetSet, area: str | None = None) -> pd.DataFrame:
@@ -311,7 +322,7 @@ def _indicator_funnel(store: Store, *, indicator: str, period: Quarter) -> pd.Da
         raise NoSuchIndicator(f"There is no measure or uploaded indicator '{indicator}'.")
     for col in ("window_start", "window_end"):
         rows[col] = pd.to_datetime(rows[col]).dt.strftime("%Y-%m-%d")
-    return published.with_limits(rows).drop(columns=["unit"])
+    return with_names(store, published.with_limits(rows).drop(columns=["unit"]))
 
 
 def areas(store: Store) -> pd.DataFrame:
@@ -373,7 +384,7 @@ def measure_frame(store: Store, *, area: str, period: Quarter, targets: TargetSe
 def monthly(store: Store, *, area: str, kpi: str) -> pd.DataFrame:
     """A criminal-justice measure month by month (breakdown 'month'), for the whole partnership."""
     rows = _results(store, "area = ? AND kpi = ? AND breakdown = 'month'", [area, kpi])
-    rows = coverage.with_coverage(store, rows)  # a month without a DIP return is no data
+    rows = with_names(store, coverage.with_coverage(store, rows))  # a month without a DIP return is no data
     rows["month"] = rows["group"]
     rows["group"] = ""
     return rows.sort_values("month").reset_index(drop=True)

@@ -20,6 +20,7 @@ from loaders.load import demo_loaded, history_frame, upload_version
 from loaders.periods import Quarter
 from loaders.store import Store, open_store
 from metrics import reports
+from metrics.names import names_path
 from metrics.targets import TargetsError, TargetSet, load_targets, targets_path
 
 
@@ -44,8 +45,12 @@ def store() -> Store:
 
 
 def data_version() -> str:
-    """Changes whenever an upload lands or is withdrawn."""
-    return upload_version(store())
+    """Changes whenever an upload lands or is withdrawn, or the names file changes (figures carry names)."""
+    try:
+        named = names_path().stat().st_mtime_ns
+    except OSError:
+        named = 0
+    return f"{upload_version(store())}:{named}"
 
 
 def data_changed() -> None:

@@ -10,6 +10,7 @@ from loaders.extracts import KINDS
 from loaders.load import history, load_file, withdraw_upload
 from loaders.periods import recent_quarter_labels
 from loaders.problems import problems_csv, problems_frame
+from metrics.names import NamesError, names_path, save_user_names, user_names_path
 from metrics.registry import measure_ids
 from metrics.results import refresh_results
 from metrics.targets import TargetsError, save_user_targets, targets_path, user_targets_path
@@ -124,6 +125,24 @@ if new_targets is not None and st.button("Check and use these targets"):
         st.success(f"{len(saved.targets)} targets are now in force.")
 if user_targets_path().exists() and st.button("Go back to the default targets"):
     user_targets_path().unlink()
+    state.data_changed()
+    st.rerun()
+st.subheader("Names of providers and teams")
+st.write("Providers and teams are shown by name, with their codes, from a names file: a CSV with the columns "
+         "`AGNCY`, `TEAM` (blank to name the provider) and `NAME`, as `data/names.csv`. Upload yours to replace it "
+         "for everyone; it is checked first.")
+st.caption(f"In force: {plain_text.for_markdown(names_path())}")
+new_names = st.file_uploader("Names file (CSV)", type=["csv"], key="names_file")
+if new_names is not None and st.button("Check and use these names"):
+    try:
+        named = save_user_names(new_names.getvalue().decode("utf-8-sig"))
+    except (NamesError, UnicodeDecodeError) as exc:
+        st.error(plain_text.for_markdown(exc, lines=True))  # it quotes the uploaded file
+    else:
+        state.data_changed()
+        st.success(f"{len(named.providers)} providers and {len(named.teams)} teams are now named.")
+if user_names_path().exists() and st.button("Go back to the default names"):
+    user_names_path().unlink()
     state.data_changed()
     st.rerun()
 st.caption(f"Database: {plain_text.for_markdown(config.database_path())}")

@@ -102,8 +102,8 @@ def test_table_xlsx_opens(run, tmp_path: Path) -> None:
     sheet = load_workbook(out).active
     assert sheet["A1"].value.startswith("TOP compliance by provider: Northvale, 2024-25 Q2")
     header = [c.value for c in sheet[4]]
-    assert header[:4] == ["Measure", "Area", "Breakdown", "Group"]
-    groups = {sheet.cell(row=r, column=4).value for r in range(5, sheet.max_row + 1)}
+    assert header[:5] == ["Measure", "Area", "Area name", "Breakdown", "Group"]
+    groups = {sheet.cell(row=r, column=5).value for r in range(5, sheet.max_row + 1)}
     assert {"All", "NRC01", "WAY02"} <= groups
 
 

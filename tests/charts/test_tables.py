@@ -387,7 +387,7 @@ def test_payloads_come_out_inert_in_the_workbook() -> None:
     assert values and all(cell.data_type != "f" for cell in values)
     assert all(_inert(cell.value) for cell in values)
     assert sheet["A1"].value == "'=Title"
-    groups = [row[3] for row in sheet.iter_rows(min_row=5, values_only=True)]
+    groups = [row[4] for row in sheet.iter_rows(min_row=5, values_only=True)]
     assert "'=HYPERLINK(\"http://x\",\"y\")" in groups and "'@SUM(A1)" in groups and "'-2+3" in groups
     assert "'\t=1+1" in groups and "'=1+1" in groups
 
@@ -460,16 +460,16 @@ def test_workbook_opens_with_title_note_header_and_numbers() -> None:
     header = [c.value for c in sheet[4]]
     assert header == FIGURES_COLUMNS and all(c.font.bold for c in sheet[4])
     assert sheet.freeze_panes == "A5"
-    rows = {r[3]: r for r in sheet.iter_rows(min_row=5, values_only=True)}
+    rows = {r[FIGURES_COLUMNS.index("Group")]: r for r in sheet.iter_rows(min_row=5, values_only=True)}
     col = {name: i for i, name in enumerate(FIGURES_COLUMNS)}
     assert rows["All"][col["Numerator"]] == 50 and rows["All"][col["Value"]] == 50.0
     assert rows["Male"][col["Lower 95%"]] == 45.0 and rows["Male"][col["Upper 95%"]] == 55.0
     numbers = [c for c in sheet[7] if FIGURES_COLUMNS[c.column - 1] in ("Numerator", "Denominator", "Value")]
-    assert [c.data_type for c in numbers] == ["n", "n", "n"] and sheet["D7"].value == "Male"
-    assert sheet["H6"].value == SUPPRESSED and sheet["H6"].alignment.horizontal == "right"
+    assert [c.data_type for c in numbers] == ["n", "n", "n"] and sheet["E7"].value == "Male"
+    assert sheet["I6"].value == SUPPRESSED and sheet["I6"].alignment.horizontal == "right"
     assert rows["Female"][col["Numerator"]] == SUPPRESSED and rows["Female"][col["Denominator"]] == 10
     assert isinstance(rows["Male"][col["Window end"]], dt.datetime)
-    widths = [sheet.column_dimensions[c].width for c in "ABCDEFGHIJKLMNOP"]
+    widths = [sheet.column_dimensions[c].width for c in "ABCDEFGHIJKLMNOPQ"]
     assert all(8 <= w <= 52 for w in widths) and widths[0] > widths[col["Unit"]]
 
 
