@@ -791,7 +791,10 @@ def sparkline(values: Sequence[float | None]) -> go.Figure:
 
 SCORECARD_COLUMNS = ["Status", "Measure", "Value", "95% interval", "Target", "Gap", "Cases needed",
                      "Change on previous quarter", "Change on previous year", "England", "Compared with England",
-                     "Provisional", "Coverage"]
+                     "Provisional", "Coverage", "Source"]
+# What the Source column says of a figure published elsewhere (metrics.reports' source: 'viewit: file (upload 2)').
+SOURCE_WORDS = {"viewit": "Published by NDTMS ViewIt", "fingertips": "Published by OHID Fingertips",
+                "indicators": "Published (indicators upload)"}
 
 
 def _previous(current: pd.DataFrame, previous: pd.DataFrame | None) -> np.ndarray:
@@ -860,6 +863,7 @@ def scorecard_table(scorecard_df: pd.DataFrame, *, previous_quarter: pd.DataFram
             PROVISIONAL_NAME if _flag(r.get("provisional")) else "",
             # No data because the extract it needs was not uploaded (which one to upload), or partial.
             "" if is_missing(r.get("coverage_note")) else str(r.get("coverage_note")),
+            source_text(r.get("source")),
         ]
         if trends is not None:
             # Quarters without a value are left out: the table's line chart cannot draw a gap (a None
@@ -867,6 +871,15 @@ def scorecard_table(scorecard_df: pd.DataFrame, *, previous_quarter: pd.DataFram
             row.insert(2, [v for v in trends.get(str(r["kpi"]), []) if v is not None and v == v])
         out.append(row)
     return pd.DataFrame(out, columns=columns)
+
+
+def source_text(source: object) -> str:
+    """Where a figure comes from, for people: 'Computed from the extracts', or who published it and in which
+    upload ('Published by NDTMS ViewIt: ndtms_viewit.csv (upload 2)')."""
+    if is_missing(source) or not str(source) or str(source) == "computed":
+        return "Computed from the extracts"
+    kind, _, rest = str(source).partition(": ")
+    return plain_text.clean(f"{SOURCE_WORDS.get(kind, 'Published')}: {rest}" if rest else SOURCE_WORDS.get(kind, kind))
 
 
 def style_scorecard(table: pd.DataFrame) -> pd.io.formats.style.Styler:

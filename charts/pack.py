@@ -30,7 +30,7 @@ import plotly.graph_objects as go
 
 from charts import plain_text, tables, theme
 from charts.export import figure_bytes
-from charts.figures import say_all_withheld, trend_figure
+from charts.figures import say_all_withheld, source_text, trend_figure
 from loaders.extracts import ENGLAND
 from loaders.load import demo_loaded, history_frame
 from loaders.periods import PeriodError, Quarter
@@ -48,6 +48,8 @@ DEFINITION_SLIDE_ROWS = 9
 PACK_TITLE = "Drug and alcohol treatment performance"
 NO_TARGETS = "No measure has a target for this quarter in the targets file, so there is no trajectory to report."
 DEMO_MARK = "DEMO DATA — synthetic figures"
+PUBLISHED_NOTE = ("Published figures: where no extract was loaded for a measure, the figure NDTMS or Fingertips "
+                  "published is shown, from the download named.")
 SUPPRESSED_NOTE = "* based on 1 to 4 people (or would let such a number be worked out), so not shown."
 PROVISIONAL_NOTE = "(p) provisional: can still change as later data arrive."
 NO_DATA = "no data"
@@ -149,6 +151,8 @@ class PackContent:
     definitions: tuple[Definition, ...]
     # Where the extract a measure needs covers none or part of the window: what, and what to upload.
     coverage_notes: tuple[str, ...] = ()
+    # Where a figure was published (a Fingertips or ViewIt download, an indicators upload) rather than computed.
+    published_notes: tuple[str, ...] = ()
 
     @property
     def comparator_label(self) -> str:
@@ -205,7 +209,8 @@ def data_source(store: Store) -> tuple[str, bool]:
     uploads = history_frame(store)
     active = uploads[uploads["status"] == "active"] if not uploads.empty else uploads
     latest = pd.to_datetime(active["when"]).max().date() if not active.empty else None
-    return theme.source_text(demo=False, uploaded=latest), False
+    kinds = sorted(set(active["kind"])) if not active.empty else []
+    return theme.source_text(demo=False, uploaded=latest, kinds=kinds), False
 
 
 # --------------------------------------------------------------------------------------------
@@ -495,7 +500,20 @@ def pack_content(store: Store, *, area: str, period: Quarter | str, targets: Tar
         exceptions=_exception_lines(store, area=area, period=quarter, targets=targets, card=card),
         definitions=_definitions(card, targets=targets, area=area, period=quarter),
         coverage_notes=tuple(coverage.notes(card)),
+        published_notes=_published_notes(card),
     )
+
+
+def _published_notes(card: pd.DataFrame) -> tuple[str, ...]:
+    """'Published by NDTMS ViewIt: ndtms_viewit_LAs.csv (upload 3): Numbers in treatment, Successful
+    completions, all.' for the figures of the scorecard that were not computed from extracts."""
+    if "source" not in card:
+        return ()
+    notes = []
+    for source, rows in card[card["source"].fillna("computed") != "computed"].groupby("source", sort=True):
+        measures = ", ".join(plain_text.clean(n) for n in rows["name"])
+        notes.append(f"{source_text(source)}: {measures}.")
+    return tuple(notes)
 
 
 def _bold_runs(text: str) -> list[tuple[str, bool]]:
@@ -840,6 +858,8 @@ def render_pdf(content: PackContent) -> bytes:
         f"{SUPPRESSED_NOTE}"), small)]
     if content.coverage_notes:
         story += [Spacer(1, 2 * mm), Paragraph(_x(" ".join((COVERAGE_NOTE, *content.coverage_notes))), small)]
+    if content.published_notes:
+        story += [Spacer(1, 2 * mm), Paragraph(_x(" ".join((PUBLISHED_NOTE, *content.published_notes))), small)]
 
     # 2. One page per measure with a target.
     for number, section in enumerate(content.measures, start=1):
@@ -1092,8 +1112,10 @@ def render_pptx(content: PackContent) -> bytes:
             "✖ Off target · ▲ Near target (within the amber margin) · ✔ On target · – No target or data. "
             f"Gap: value minus target, negative is worse. {PROVISIONAL_NOTE} {SUPPRESSED_NOTE}{covered}"],
             size=9 if covered else 10, colour=theme.SECONDARY_TEXT)
-        if content.coverage_notes:
-            slide.notes_slide.notes_text_frame.text = "\n".join(content.coverage_notes)
+        if content.coverage_notes or content.published_notes:
+            slide.notes_slide.notes_text_frame.text = "\n".join(
+                (*content.coverage_notes, *((PUBLISHED_NOTE, *content.published_notes) if content.published_notes
+                                             else ())))
 
     # One slide per measure with a target.
     for k, section in enumerate(content.measures, start=1):

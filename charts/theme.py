@@ -189,12 +189,25 @@ def period_span(periods: Sequence[str]) -> str:
     return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
 
 
-def source_text(*, demo: bool, uploaded: date | str | None = None, upload_ids: Sequence[int] = ()) -> str:
-    """The source line: 'Source: NDTMS-style extracts uploaded 2026-11-22 (uploads 3, 7)', or
-    the demo wording so a demo chart can never pass for real figures."""
+def sources_in_words(kinds: Sequence[str] = ()) -> str:
+    """What the uploads were, for a source line: 'NDTMS-style extracts', 'NDTMS ViewIt and OHID Fingertips
+    downloads', or both joined ('NDTMS-style extracts; NDTMS ViewIt downloads')."""
+    downloads = [name for kind, name in (("viewit", "NDTMS ViewIt"), ("fingertips", "OHID Fingertips"))
+                 if kind in kinds]
+    extracts = not kinds or any(k not in ("viewit", "fingertips") for k in kinds)
+    parts = (["NDTMS-style extracts"] if extracts else []) + (
+        [f"{' and '.join(downloads)} download{'s' if len(downloads) > 1 else ''}"] if downloads else [])
+    return "; ".join(parts)
+
+
+def source_text(*, demo: bool, uploaded: date | str | None = None, upload_ids: Sequence[int] = (),
+                kinds: Sequence[str] = ()) -> str:
+    """The source line: 'Source: NDTMS-style extracts uploaded 2026-11-22 (uploads 3, 7)' (naming the
+    published downloads among the uploads), or the demo wording so a demo chart can never pass for real
+    figures."""
     if demo:
         return DEMO_SOURCE
-    text = "Source: NDTMS-style extracts"
+    text = f"Source: {sources_in_words(kinds)}"
     if uploaded:
         text += f" uploaded {uploaded.isoformat() if isinstance(uploaded, date) else uploaded}"
     ids = sorted(set(upload_ids))

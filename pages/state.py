@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from charts import plain_text
+from charts.theme import sources_in_words
 from loaders import config
 from loaders.extracts import ENGLAND
 from loaders.load import demo_loaded, history_frame, upload_version
@@ -138,7 +139,7 @@ def source_line(version: str) -> str:
         return "Source: no uploads"
     latest = pd.to_datetime(active["when"]).max()
     count = f"{len(active)} upload" if len(active) == 1 else f"{len(active)} uploads"
-    return f"Source: NDTMS-style extracts, {count}, latest {latest:%d %b %Y}"
+    return f"Source: {sources_in_words(sorted(set(active['kind'])))}, {count}, latest {latest:%d %b %Y}"
 
 
 @st.cache_data(show_spinner=False)
