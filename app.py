@@ -32,7 +32,10 @@ if state.sign_in_configured() and not st.user.is_logged_in:
     st.navigation([st.Page(state.sign_in_page, title="Sign in", icon=":material/login:")]).run()
     st.stop()
 
-navigation = st.navigation(PAGES)
+# One list, without the section headings: Streamlit 1.67 puts each section's heading and links in a
+# <div> inside the navigation's <ul>, which is not a list to a screen reader (WCAG 1.3.1; axe-core's
+# `list` and `listitem`). Ungrouped, the links are a plain <ul> of <li>, in the same order.
+navigation = st.navigation([page for section in PAGES.values() for page in section])
 st.session_state["selection"] = state.sidebar()
 state.access_notice()
 navigation.run()

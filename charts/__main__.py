@@ -22,9 +22,9 @@ from charts.export import ExportUnavailable, figure_bytes
 from loaders.extracts import ENGLAND
 from loaders.periods import PeriodError, Quarter
 from loaders.store import Store, StoreError, open_store
-from metrics import reports
+from metrics import indicators, reports
 from metrics.registry import BREAKDOWN_LABELS, BREAKDOWNS, UnknownMeasure, measure
-from metrics.targets import TargetsError, TargetSet, load_targets
+from metrics.targets import TargetsError, TargetSet
 
 FORMATS = {"pack": ("pdf", "pptx"), "chart": ("png", "svg", "pdf"), "table": ("csv", "xlsx")}
 
@@ -123,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     make = {"pack": _pack, "chart": _chart, "table": _table}[args.command]
     try:
-        targets = load_targets(args.targets)
         with open_store(args.db, read_only=True) as store:
+            targets = indicators.load_targets_for(store, args.targets)
             data = make(store, args, quarter, targets, fmt)
         _write(args.out, data)
     except (pack.PackError, TargetsError, StoreError, reports.NoSuchIndicator, UnknownMeasure, ExportUnavailable,

@@ -715,11 +715,13 @@ def monthly_figure(df: pd.DataFrame, *, measure: Measure | str, area_name: str, 
     fig = go.Figure()
     named = sorted(g for g in groups.unique() if g)
     colours = [c for c in CATEGORICAL if c != DARK_GREY]
-    dashes = ("solid", "dash", "dot", "dashdot")
+    # Each suite's line differs from the next by its dash as well as its colour, and from the total (solid)
+    # and the target (long dashes), so no line is told apart by colour alone (WCAG 1.4.1).
+    dashes = ("dash", "dot", "dashdot", "longdashdot")
     for i, g in enumerate(named):
         part = rows[groups == g]
         fig.add_trace(_month_trace(part, m, name=g, color=colours[i % len(colours)],
-                                   dash=dashes[(i // len(colours)) % len(dashes)], width=2))
+                                   dash=dashes[i % len(dashes)], width=2))
     if (groups == "").any():
         part = rows[groups == ""]
         fig.add_trace(_month_trace(part, m, name=all_label if named else (area_name or m.name),
@@ -733,7 +735,7 @@ def monthly_figure(df: pd.DataFrame, *, measure: Measure | str, area_name: str, 
     months = rows["_month"].nunique()
     apply_house_layout(fig, title=chart_title(what, area_name, when), source=source, demo=demo,
                        x_title=MONTH_AXIS_TITLE, y_title=axis_title(m), unit=m.unit, x_tick_lines=2,
-                       notes=[f"One line for each {group_label}; {all_label.lower()} together in black."]
+                       notes=[f"One line for each {group_label}; {all_label.lower()} together in the thick black line."]
                        if named and (groups == "").any() else ())
     fig.update_xaxes(type="date", tickformat="%b<br>%Y", dtick="M1" if months <= 12 else "M3",
                      ticklabelmode="instant", tick0=first,
@@ -873,6 +875,50 @@ def scorecard_table(scorecard_df: pd.DataFrame, *, previous_quarter: pd.DataFram
     return pd.DataFrame(out, columns=columns)
 
 
+INDICATOR_COLUMNS = ["Status", "Indicator", "Period", "Value", "95% interval", "Target", "Gap", "Needed",
+                     "England", "Compared with England", "Source"]
+
+
+def _unit_kind(unit: object) -> str:
+    text = "" if is_missing(unit) else str(unit).strip().lower()
+    return "proportion" if text == "proportion" else "count" if text == "count" else "value"
+
+
+def indicator_table(indicators_df: pd.DataFrame, *, comparator_name: str = "England") -> pd.DataFrame:
+    """The partnership's local and published indicators for display: each one's own period (a year, a
+    quarter, a month), value and interval in its unit, target, status, gap and what meeting the target
+    takes (cases where the figure has a numerator, else the change in value), the comparator's figure."""
+    heading = plain_text.shorten(comparator_name, plain_text.LEGEND) or "Comparator"
+    columns = [c.replace("England", heading) for c in INDICATOR_COLUMNS]
+    if indicators_df.empty:
+        return pd.DataFrame(columns=columns)
+    out = []
+    for _, r in indicators_df.reset_index(drop=True).iterrows():
+        unit = _unit_kind(r.get("unit"))
+        needed = r.get("needed")
+        if is_missing(needed):
+            needed_text = ""
+        elif is_missing(r.get("numerator")) and unit != "count":
+            needed_text = format_change(float(needed) * (-1 if r.get("polarity") == "down" else 1), unit)
+        else:
+            needed_text = f"{float(needed):,.0f}" + (" cases" if float(needed) != 1 else " case")
+        comparison = r.get("benchmark_comparison")
+        out.append([
+            status_label(r.get("status")),
+            plain_text.clean(r.get("name") or r.get("kpi")),
+            plain_text.clean(r.get("period") or ""),
+            format_value(r.get("value"), unit),
+            format_interval(r.get("lower95"), r.get("upper95"), unit),
+            "" if is_missing(r.get("target")) else format_value(r.get("target"), unit),
+            "" if is_missing(r.get("gap")) else format_change(r.get("gap"), unit),
+            needed_text,
+            "" if is_missing(r.get("benchmark")) else format_value(r.get("benchmark"), unit),
+            "" if is_missing(comparison) else str(comparison)[:1].upper() + str(comparison)[1:],
+            source_text(r.get("source")),
+        ])
+    return pd.DataFrame(out, columns=columns)
+
+
 def source_text(source: object) -> str:
     """Where a figure comes from, for people: 'Computed from the extracts', or who published it and in which
     upload ('Published by NDTMS ViewIt: ndtms_viewit.csv (upload 2)')."""
@@ -905,7 +951,7 @@ def _change_text(value: object, previous: object, unit: str) -> str:
 
 
 __all__ = [
-    "ASSURANCE_WORDS", "FUNNEL_STYLES", "SCORECARD_COLUMNS", "SPC_STYLES", "VARIATION_WORDS", "breakdown_figure",
+    "ASSURANCE_WORDS", "FUNNEL_STYLES", "INDICATOR_COLUMNS", "SCORECARD_COLUMNS", "SPC_STYLES", "VARIATION_WORDS", "breakdown_figure",
     "funnel_figure", "monthly_figure", "resolve_measure", "scorecard_table", "sparkline", "sparkline_values",
     "spc_figure", "spc_words", "status_label", "style_scorecard", "trend_figure",
 ]

@@ -38,8 +38,10 @@ CATEGORICAL = (DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, DARK_GREY, LIGHT_PURPLE)
 """The Analysis Function's categorical palette, in the order it should be used."""
 
 RAG_COLOURS = {"green": "#00703C", "amber": "#FFBF47", "red": "#D4351C", "grey": "#B1B4B6"}
-RAG_TEXT_COLOURS = {"green": "#00703C", "amber": "#594D00", "red": "#D4351C", "grey": "#505A5F"}
-"""For status words written in colour: amber text is a dark olive so it passes contrast on white."""
+RAG_TEXT_COLOURS = {"green": "#00703C", "amber": "#594D00", "red": "#AA2A16", "grey": "#505A5F"}
+"""For status words written in colour, each at least 4.5:1 (WCAG 2.2 AA) on white, on its own tint in the
+board pack and on a selected table row: amber is a dark olive, and red is GOV.UK's red shaded 20% (its
+#D4351C is 4.9:1 on white but 3.8:1 on the pack's pale red)."""
 
 TEXT = "#0B0C0C"
 SECONDARY_TEXT = "#505A5F"
@@ -96,6 +98,19 @@ HOUSE_TEMPLATE = go.layout.Template(
         separators=".,",
     )
 )
+
+
+def contrast_ratio(foreground: str, background: str = "#FFFFFF") -> float:
+    """WCAG 2.2's contrast ratio of two colours written '#RRGGBB', from 1 to 21. Text needs 4.5 on its
+    background (AA), a line or marker that carries meaning 3 (the tests hold the house colours to it)."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 # --------------------------------------------------------------------------------------------

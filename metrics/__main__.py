@@ -17,9 +17,9 @@ from loaders import config
 from loaders.formulas import write_csv
 from loaders.periods import PeriodError, Quarter
 from loaders.store import StoreError, open_store
-from metrics import names, reports
+from metrics import indicators, names, reports
 from metrics.registry import BREAKDOWNS, MEASURES
-from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS, TargetsError, load_targets
+from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS, TargetsError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -156,12 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "areas":
         return _areas(args)
     try:
-        targets = load_targets(args.targets)
         with open_store(args.db, read_only=True) as store:
             # Read-only opening applies no schema: another DuckDB file would fail below with a traceback.
             if not store.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'results'"):
                 raise StoreError(f"The database {store.path} holds no dashboard figures: it is not the "
                                  "dashboard's database. Check --db (or KPI_DB).")
+            targets = indicators.load_targets_for(store, args.targets)
             if args.command == "scorecard":
                 frame = reports.scorecard(store, area=args.area, period=args.period, targets=targets,
                                           breakdown=args.breakdown)

@@ -20,8 +20,8 @@ import pandas as pd
 from loaders.extracts import ENGLAND
 from loaders.periods import Quarter
 from loaders.store import Store
-from metrics import coverage, names, published, spc, statistics
-from metrics.registry import MEASURES, UnknownMeasure, measure
+from metrics import coverage, indicators, names, published, spc, statistics
+from metrics.registry import MEASURES, Measure, UnknownMeasure, measure
 from metrics.targets import STATUS_ORDER, TargetSet, apply_targets
 
 FIELDS = [
@@ -144,7 +144,81 @@ def scorecard(store: Store, *, area: str, period: Quarter, targets: TargetSet, b
     rows["_status"] = rows["status"].map(STATUS_ORDER)
     rows["_order"] = rows["kpi"].map(_ORDER)
     rows = rows.sort_values(["_status", "_order", "group"], kind="stable").drop(columns=["_status", "_order"])
+    if breakdown is None:  # the partnership's local and published indicators follow its measures
+        local = indicator_scorecard(store, area=area, period=period, targets=targets, comparator=comparator)
+        if not local.empty:
+            rows = pd.concat([rows, local], ignore_index=True) if not rows.empty else local
     return rows.reset_index(drop=True)
+
+
+def indicator_choices(store: Store, *, area: str, targets: TargetSet) -> list[tuple[str, str]]:
+    """The indicators with figures for an area, (id, name), declared and targeted first, then by name."""
+    ids = [r[0] for r in store.rows(
+        "SELECT DISTINCT indicator FROM current_indicators WHERE area_code = ? AND breakdown = '' "
+        "AND NOT list_contains(?, indicator)", [area, list(_ORDER)])]
+    described = indicators.catalogue(store, targets)
+    targeted = targets.measures()
+    info = [indicators.describe(described, i) for i in ids]
+    info.sort(key=lambda i: (i.id not in targeted, not i.declared, i.name.lower()))
+    return [(i.id, i.name) for i in info]
+
+
+def measure_of(store: Store, *, kpi: str, targets: TargetSet) -> Measure:
+    """The registry's measure, or an indicator as a measure (its declared or uploaded name, unit, polarity)."""
+    try:
+        return measure(kpi)
+    except UnknownMeasure:
+        return indicators.describe(indicators.catalogue(store, targets), kpi).measure
+
+
+def is_indicator(kpi: str) -> bool:
+    """Whether an id is an uploaded indicator rather than one of the dashboard's measures."""
+    return kpi not in _ORDER
+
+
+def split_scorecard(card: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A scorecard's measures, and its local and published indicators (the Overview's second section)."""
+    local = card["kpi"].map(is_indicator) if not card.empty else pd.Series([], dtype=bool)
+    return card[~local].reset_index(drop=True), card[local].reset_index(drop=True)
+
+
+def _finish_indicators(store: Store, rows: pd.DataFrame, *, targets: TargetSet, comparator: str) -> pd.DataFrame:
+    """Indicator rows (metrics.indicators) with name, unit and polarity, target, status and benchmark."""
+    described = indicators.catalogue(store, targets)
+    info = [indicators.describe(described, k) for k in rows["kpi"]]
+    rows.insert(1, "name", [i.name for i in info])
+    rows["unit"] = [i.unit for i in info]
+    rows["polarity"] = [i.polarity for i in info]
+    rows = apply_targets(rows, targets=targets, previous=indicators.previous_year(store, rows))
+    rows["benchmark"] = indicators.benchmarks(store, rows, comparator)
+    rows["benchmark_comparison"] = statistics.NOT_COMPARED
+    for side in set(rows["polarity"]):
+        part = rows[rows["polarity"] == side]
+        rows.loc[part.index, "benchmark_comparison"] = statistics.benchmark_comparisons(
+            value=part["value"].astype(float), lower95=part["lower95"].astype(float),
+            upper95=part["upper95"].astype(float), benchmark=part["benchmark"].astype(float), polarity=side)
+    rows["coverage"], rows["coverage_note"] = coverage.FULL, ""  # as uploaded: nothing else to need
+    for col in ("window_start", "window_end"):
+        rows[col] = pd.to_datetime(rows[col]).dt.strftime("%Y-%m-%d")
+    rows["declared"] = [i.declared for i in info]
+    return with_names(store, rows)
+
+
+def indicator_scorecard(store: Store, *, area: str, period: Quarter, targets: TargetSet,
+                        comparator: str = ENGLAND) -> pd.DataFrame:
+    """The partnership's local and published indicators for a quarter: each one's figure for the quarter
+    (or its latest in the 12 months to the quarter's end, ``period`` saying which), with target, status,
+    gap, what meeting it takes, and the comparator's figure for the same period. Reds first; then the
+    indicators with targets or declared in the targets file; then by name."""
+    rows = indicators.figures_for_quarter(store, areas=[area], period=period)
+    if rows.empty:
+        return pd.DataFrame(columns=FIELDS + COVERAGE_FIELDS)
+    rows = _finish_indicators(store, rows, targets=targets, comparator=comparator)
+    rows["_status"] = rows["status"].map(STATUS_ORDER)
+    rows["_targeted"] = ~rows["target"].notna()
+    rows["_declared"] = ~rows["declared"]
+    rows = rows.sort_values(["_status", "_targeted", "_declared", "name"], kind="stable")
+    return rows.drop(columns=["_status", "_targeted", "_declared"]).reset_index(drop=True)
 
 
 def series(store: Store, *, kpi: str, area: str, targets: TargetSet, start: Quarter | None = None,
@@ -153,7 +227,8 @@ def series(store: Store, *, kpi: str, area: str, targets: TargetSet, start: Quar
     try:
         m = measure(kpi)
     except UnknownMeasure:
-        return _indicator_series(store, indicator=kpi, area=area, start=start, end=end, breakdown=breakdown)
+        return _indicator_series(store, indicator=kpi, area=area, start=start, end=end, breakdown=breakdown,
+                                 targets=targets, comparator=comparator)
     rows = _results(store, "kpi = ? AND area = ? AND breakdown = ? AND period >= ? AND period <= ?",
                     [kpi, area, breakdown or "", start.label if start else "", end.label if end else "9999"])
     if rows.empty:
@@ -229,7 +304,8 @@ _INDICATOR_COLUMNS = """i.indicator AS kpi, coalesce(i.indicator_name, i.indicat
 
 
 def _indicator_series(store: Store, *, indicator: str, area: str, start: Quarter | None,
-                      end: Quarter | None, breakdown: str | None = None) -> pd.DataFrame:
+                      end: Quarter | None, breakdown: str | None = None, targets: TargetSet | None = None,
+                      comparator: str = ENGLAND) -> pd.DataFrame:
     """An uploaded indicator (e.g. the IOM cohort size, a Fingertips or ViewIt figure) as it was
     uploaded, in time order at its own grain, with limits worked out where none were published."""
     rows = store.df(
@@ -244,18 +320,17 @@ def _indicator_series(store: Store, *, indicator: str, area: str, start: Quarter
         if not known:
             raise NoSuchIndicator(f"There is no measure or uploaded indicator '{indicator}'.")
         return pd.DataFrame(columns=FIELDS + SPC_FIELDS + COVERAGE_FIELDS)
-    rows = published.with_limits(rows)
-    names = rows["name"].dropna()
-    rows["name"] = names.iloc[-1] if not names.empty else indicator
-    for col in ("target", "gap", "needed", "benchmark"):
-        rows[col] = np.nan
-    rows["status"] = "grey"
-    rows["benchmark_comparison"] = "not compared"
-    rows["coverage"], rows["coverage_note"] = coverage.FULL, ""  # as uploaded: nothing else to need
-    for col in ("window_start", "window_end"):
-        rows[col] = pd.to_datetime(rows[col]).dt.strftime("%Y-%m-%d")
-    parts = [_with_spc(part, polarity="neutral") for _, part in rows.groupby("group", sort=True)]
-    return with_names(store, pd.concat(parts).reset_index(drop=True))
+    rows = published.with_limits(rows).drop(columns=["name"])
+    # Each figure counts for the quarter its period ends in: that quarter's target applies to it.
+    rows["target_quarter"] = [Quarter.containing(pd.Timestamp(d).date()).label for d in rows["window_end"]]
+    rows["period_kind"] = store.df(
+        "SELECT period, any_value(period_kind) AS period_kind FROM current_indicators WHERE indicator = ? "
+        "GROUP BY period", [indicator]).set_index("period")["period_kind"].reindex(rows["period"]).to_numpy()
+    rows = _finish_indicators(store, rows.drop(columns=["unit"]), targets=targets or TargetSet(()),
+                              comparator=comparator)
+    polarity = str(rows["polarity"].iloc[0]) if len(rows) else "neutral"
+    parts = [_with_spc(part, polarity=polarity) for _, part in rows.groupby("group", sort=True)]
+    return pd.concat(parts).reset_index(drop=True)
 
 
 def exceptions(store: Store, *, period: Quarter, targets: TargetSet, area: str | None = None) -> pd.DataFrame:
@@ -267,11 +342,20 @@ def exceptions(store: Store, *, period: Quarter, targets: TargetSet, area: str |
         params.append(area)
     rows = _results(store, where, params)
     rows = _finish(store, rows, targets=targets, comparator=ENGLAND)
+    # The local and published indicators with targets, for every area that has them (or the one asked for).
+    targeted = sorted(k for k in targets.measures() if is_indicator(k))
+    if targeted:
+        areas = [area] if area else [r[0] for r in store.rows(
+            "SELECT DISTINCT area_code FROM current_indicators WHERE indicator IN (SELECT unnest(?))", [targeted])]
+        local = indicators.figures_for_quarter(store, areas=areas, period=period, indicators=targeted)
+        if not local.empty:
+            local = _finish_indicators(store, local, targets=targets, comparator=ENGLAND)
+            rows = pd.concat([rows, local], ignore_index=True) if not rows.empty else local
     # A measure whose extract covers none of the window has no value (_finish), so it is grey, never here.
     rows = rows[rows["status"].isin(["red", "amber"])].copy()
     rows["_status"] = rows["status"].map(STATUS_ORDER)
     rows["_level"] = rows["breakdown"].map({"": 0, "provider": 1, "team": 2})
-    rows["_order"] = rows["kpi"].map(_ORDER)
+    rows["_order"] = rows["kpi"].map(_ORDER).fillna(len(_ORDER))
     rows = rows.sort_values(["area", "_level", "_status", "_order", "group"]).drop(columns=["_status", "_level", "_order"])
     return rows.reset_index(drop=True)
 
@@ -327,9 +411,9 @@ def _indicator_funnel(store: Store, *, indicator: str, period: Quarter) -> pd.Da
 
 def areas(store: Store) -> pd.DataFrame:
     """The areas with figures to show, by name (metrics.names): the partnerships with figures computed
-    from their extracts first, then every area with published figures of the measures."""
+    from their extracts first, then every area with published figures (measures or indicators)."""
     computed = {r[0] for r in store.rows("SELECT DISTINCT area FROM results")}
-    shown = computed | {r[0] for r in store.rows(f"SELECT DISTINCT area FROM ({published.SQL})")}
+    shown = computed | {r[0] for r in store.rows("SELECT DISTINCT area_code FROM current_indicators")}
     known = names.area_names(store)
     frame = pd.DataFrame({"area": sorted(shown)})
     frame["name"] = frame["area"].map(lambda a: names.area_name(known, a))
@@ -349,10 +433,16 @@ def comparators(store: Store) -> pd.DataFrame:
 
 
 def quarters(store: Store, *, area: str) -> list[Quarter]:
-    """The quarters with figures for a partnership (computed or published), oldest first."""
-    return [Quarter.parse(r[0]) for r in store.rows(
-        f"SELECT DISTINCT period FROM (SELECT period FROM results WHERE area = ? UNION "
-        f"SELECT period FROM ({published.SQL}) WHERE area = ?) ORDER BY period", [area, area])]
+    """The quarters with figures for a partnership (computed or published; for an area with only indicators,
+    the quarters its figures end in), oldest first."""
+    found = {r[0] for r in store.rows(
+        f"SELECT period FROM results WHERE area = ? UNION SELECT period FROM ({published.SQL}) WHERE area = ?",
+        [area, area])}
+    # An area with indicators alone: the quarters its figures end in.
+    ends = store.rows("SELECT DISTINCT period_end FROM current_indicators WHERE area_code = ? AND breakdown = ''",
+                      [area]) if not found else []
+    found |= {Quarter.containing(r[0]).label for r in ends}
+    return sorted(Quarter.parse(p) for p in found)
 
 
 def recent_values(store: Store, *, area: str, period: Quarter, quarters: int = 8) -> dict[str, list[float | None]]:

@@ -49,16 +49,23 @@ class Target:
     end_value: float | None = None
     amber_margin: float = DEFAULT_AMBER_MARGIN
     source: str = ""
+    # The measure's or indicator's unit and polarity, resolved when the file is read (an indicator's from
+    # its [[indicator]] declaration or its uploads).
+    unit: str = ""
+    polarity: str = ""
 
     def applies(self, period: Quarter) -> bool:
         return (self.first is None or period >= self.first) and (self.last is None or period <= self.last)
 
     def describe(self) -> str:
         """The target in words, e.g. 'at least 17%'."""
-        m = measure(self.measure)
-        fmt = _fmt(m.unit)
+        unit, polarity = self.unit, self.polarity
+        if not unit:
+            m = measure(self.measure)
+            unit, polarity = m.unit, m.polarity
+        fmt = _fmt(unit)
         if self.kind == "level":
-            word = "at most" if m.polarity == "down" else "at least"
+            word = "at most" if polarity == "down" else "at least"
             return f"{word} {fmt(self.value)}"
         if self.kind == "change":
             return f"{self.change:+.0%} on the year before"
@@ -94,10 +101,52 @@ def _quarter_index(q: Quarter) -> int:
     return q.year * 4 + q.number - 1
 
 
+POLARITIES = ("up", "down", "neutral")
+
+
+@dataclass(frozen=True)
+class IndicatorDeclaration:
+    """An ``[[indicator]]`` entry: what an uploaded (or to-be-uploaded) indicator means. Polarity is
+    declared, never guessed: without a declaration (here or in the upload's POLARITY column) an
+    indicator is neutral, so it is never called better or worse."""
+
+    id: str
+    polarity: str = ""
+    name: str = ""
+    unit: str = ""
+    definition: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ComparatorGroup:
+    """A ``[[group]]`` entry: a named list of areas to compare with (statistical neighbours, a region)."""
+
+    name: str
+    areas: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KnownIndicator:
+    """An indicator loaded in the database: its unit and polarity as uploaded, and the uploads it came from."""
+
+    unit: str = ""
+    polarity: str = ""
+    uploads: str = ""
+
+
 @dataclass(frozen=True)
 class TargetSet:
     targets: tuple[Target, ...]
     path: str = ""
+    indicators: tuple[IndicatorDeclaration, ...] = ()
+    groups: tuple[ComparatorGroup, ...] = ()
+
+    def declared(self, indicator: str) -> IndicatorDeclaration | None:
+        return next((d for d in self.indicators if d.id == indicator), None)
+
+    def group(self, name: str) -> ComparatorGroup | None:
+        return next((g for g in self.groups if g.name == name), None)
 
     def for_row(self, *, kpi: str, area: str, breakdown: str, group: str, period: Quarter) -> Target | None:
         """The most specific target for a figure: the provider's or team's own, else the
@@ -142,28 +191,33 @@ def targets_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return uploaded if uploaded.exists() else DEFAULT_TARGETS
 
 
-def save_user_targets(text: str) -> TargetSet:
-    """Check a targets file and, if it is sound, put it in force for the dashboard and CLI."""
-    checked = parse_targets(text)
+def save_user_targets(text: str, *, known_indicators: dict[str, KnownIndicator] | None = None) -> TargetSet:
+    """Check a targets file (against the indicators loaded, when given) and, if it is sound, put it in force
+    for the dashboard and CLI."""
+    checked = parse_targets(text, known_indicators=known_indicators)
     path = user_targets_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
-    return TargetSet(checked.targets, str(path))
+    return TargetSet(checked.targets, str(path), checked.indicators, checked.groups)
 
 
-def load_targets(path: str | os.PathLike[str] | None = None, *, known_areas: set[str] | None = None) -> TargetSet:
-    """Read and check a targets file; raise TargetsError listing every problem."""
+def load_targets(path: str | os.PathLike[str] | None = None, *, known_areas: set[str] | None = None,
+                 known_indicators: dict[str, KnownIndicator] | None = None) -> TargetSet:
+    """Read and check a targets file; raise TargetsError listing every problem. ``known_indicators``: the
+    indicators loaded in the database (metrics.indicators.known), which targets may name besides the
+    registry's measures and the indicators the file declares."""
     file = targets_path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise TargetsError(f"The targets file {file} cannot be read: {exc.strerror}.") from exc
-    return parse_targets(text, known_areas=known_areas, path=str(file))
+    return parse_targets(text, known_areas=known_areas, known_indicators=known_indicators, path=str(file))
 
 
-def parse_targets(text: str, *, known_areas: set[str] | None = None, path: str = "") -> TargetSet:
+def parse_targets(text: str, *, known_areas: set[str] | None = None,
+                  known_indicators: dict[str, KnownIndicator] | None = None, path: str = "") -> TargetSet:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -173,33 +227,143 @@ def parse_targets(text: str, *, known_areas: set[str] | None = None, path: str =
     if not isinstance(default_margin, int | float) or default_margin < 0:
         problems.append("amber_margin must be a number of 0 or more (0.02 is 2%).")
         default_margin = DEFAULT_AMBER_MARGIN
+    for key in set(doc) - {"amber_margin", "target", "indicator", "group"}:
+        problems.append(f"unknown setting '{key}' (the file holds amber_margin, [[target]], [[indicator]] and "
+                        "[[group]]).")
     entries = doc.get("target", [])
     if not isinstance(entries, list):
         raise TargetsError("Targets must be written as [[target]] tables.")
+    declarations = _read_indicators(doc.get("indicator", []), problems)
+    groups = _read_groups(doc.get("group", []), problems)
+    units = _indicator_units(declarations, known_indicators or {})
     targets: list[Target] = []
     for number, entry in enumerate(entries, start=1):
         label = f"Target {number} ({entry.get('measure', 'no measure')})"
-        found, errors = _read_target(entry, default_margin, known_areas)
+        found, errors = _read_target(entry, default_margin, known_areas, units, known_indicators)
         problems.extend(f"{label}: {e}" for e in errors)
         if found is not None:
             targets.append(found)
     if problems:
         raise TargetsError("The targets file has problems:\n- " + "\n- ".join(problems))
-    return TargetSet(tuple(targets), path)
+    return TargetSet(tuple(targets), path, declarations, groups)
 
 
-def _read_target(entry: dict, default_margin: float, known_areas: set[str] | None) -> tuple[Target | None, list[str]]:
+def _read_indicators(entries: object, problems: list[str]) -> tuple[IndicatorDeclaration, ...]:
+    if not isinstance(entries, list):
+        problems.append("Indicators must be written as [[indicator]] tables.")
+        return ()
+    found: list[IndicatorDeclaration] = []
+    seen: set[str] = set()
+    allowed = {"id", "polarity", "name", "unit", "definition", "source"}
+    for number, entry in enumerate(entries, start=1):
+        label = f"Indicator {number} ({entry.get('id', 'no id')})" if isinstance(entry, dict) else f"Indicator {number}"
+        if not isinstance(entry, dict):
+            problems.append(f"{label}: write it as an [[indicator]] table.")
+            continue
+        errors = [f"unknown setting '{k}'." for k in sorted(set(entry) - allowed)]
+        ident = entry.get("id")
+        if not isinstance(ident, str) or not ident.strip():
+            errors.append("an indicator needs its 'id' (as uploaded, e.g. iom_cohort or ft_93517).")
+        elif ident in seen:
+            errors.append(f"'{ident}' is declared more than once.")
+        else:
+            seen.add(ident)
+            try:
+                measure(ident)
+                errors.append(f"'{ident}' is one of the dashboard's own measures: its meaning is fixed "
+                              "(see `python -m metrics list`).")
+            except UnknownMeasure:
+                pass
+        polarity = entry.get("polarity", "")
+        if polarity not in ("", *POLARITIES):
+            errors.append(f"polarity must be up, down or neutral, not '{polarity}'.")
+        for key in ("name", "unit", "definition", "source"):
+            if key in entry and not isinstance(entry[key], str):
+                errors.append(f"{key} must be text.")
+        problems.extend(f"{label}: {e}" for e in errors)
+        if not errors:
+            found.append(IndicatorDeclaration(id=ident.strip(), polarity=str(polarity), name=str(entry.get("name", "")),
+                                              unit=str(entry.get("unit", "")),
+                                              definition=str(entry.get("definition", "")),
+                                              source=str(entry.get("source", ""))))
+    return tuple(found)
+
+
+def _read_groups(entries: object, problems: list[str]) -> tuple[ComparatorGroup, ...]:
+    if not isinstance(entries, list):
+        problems.append("Comparator groups must be written as [[group]] tables.")
+        return ()
+    found: list[ComparatorGroup] = []
+    names: set[str] = set()
+    for number, entry in enumerate(entries, start=1):
+        label = f"Group {number} ({entry.get('name', 'no name')})" if isinstance(entry, dict) else f"Group {number}"
+        if not isinstance(entry, dict):
+            problems.append(f"{label}: write it as a [[group]] table.")
+            continue
+        errors = [f"unknown setting '{k}'." for k in sorted(set(entry) - {"name", "areas"})]
+        name, areas = entry.get("name"), entry.get("areas")
+        if not isinstance(name, str) or not name.strip():
+            errors.append("a group needs its 'name'.")
+        elif name.strip() in names:
+            errors.append(f"the name '{name}' is used by another group.")
+        else:
+            names.add(name.strip())
+        if not isinstance(areas, list) or not areas:
+            errors.append("a group needs 'areas', a list of area codes (e.g. [\"E09000003\", \"E09000014\"]).")
+        else:
+            bad = [a for a in areas if not isinstance(a, str) or not a.strip().isalnum() or len(a.strip()) > 12]
+            if bad:
+                errors.append(f"{', '.join(repr(a) for a in bad)} {'is not an area code' if len(bad) == 1 else 'are not area codes'} "
+                              "(1 to 12 letters or digits).")
+            repeated = sorted({a for a in areas if isinstance(a, str) and areas.count(a) > 1})
+            if repeated:
+                errors.append(f"{', '.join(repeated)} listed more than once.")
+        problems.extend(f"{label}: {e}" for e in errors)
+        if not errors:
+            found.append(ComparatorGroup(name.strip(), tuple(a.strip() for a in areas)))
+    return tuple(found)
+
+
+def _indicator_units(declarations: tuple[IndicatorDeclaration, ...],
+                     known: dict[str, KnownIndicator]) -> dict[str, tuple[str, str]]:
+    """(unit, polarity) of every indicator a target may name: declared first, else as uploaded."""
+    out = {k: (_unit_kind(v.unit), v.polarity or "neutral") for k, v in known.items()}
+    for d in declarations:
+        unit, polarity = out.get(d.id, ("", "neutral"))
+        out[d.id] = (_unit_kind(d.unit) if d.unit else unit or "value", d.polarity or polarity)
+    return out
+
+
+def _unit_kind(unit: str) -> str:
+    """'proportion' (0-1), 'count', or 'value' (a rate, a percentage-point score, anything else)."""
+    text = (unit or "").strip().lower()
+    if text in ("proportion", "percent", "%", "percentage"):
+        return "proportion"
+    if text == "count":
+        return "count"
+    return "value" if text else ""
+
+
+def _read_target(entry: dict, default_margin: float, known_areas: set[str] | None,
+                 indicators: dict[str, tuple[str, str]],
+                 known: dict[str, KnownIndicator] | None) -> tuple[Target | None, list[str]]:
     errors: list[str] = []
     allowed = {"measure", "area", "provider", "team", "kind", "from", "to", "value", "change", "start_period",
                "start_value", "end_period", "end_value", "amber_margin", "source"}
     for key in set(entry) - allowed:
         errors.append(f"unknown setting '{key}'.")
     measure_id = entry.get("measure")
+    unit, polarity = "", ""
     try:
         m = measure(str(measure_id))
+        unit, polarity = m.unit, m.polarity
     except UnknownMeasure:
-        errors.append(f"unknown measure '{measure_id}' (see `python -m metrics list`).")
         m = None
+        if str(measure_id) in indicators:
+            unit, polarity = indicators[str(measure_id)]
+            unit = unit or "value"
+        else:
+            errors.append(_unknown_indicator(str(measure_id), indicators, known))
     area = str(entry.get("area", "*"))
     if known_areas is not None and area != "*" and area not in known_areas:
         errors.append(f"unknown partnership '{area}': no data has been loaded for it.")
@@ -225,7 +389,7 @@ def _read_target(entry: dict, default_margin: float, known_areas: set[str] | Non
         if not isinstance(value, int | float) or isinstance(value, bool):
             errors.append(f"{key} must be a number, not '{value}'.")
             return None
-        if m is not None and m.unit == "proportion" and key != "change" and not 0 <= value <= 1:
+        if unit == "proportion" and key != "change" and not 0 <= value <= 1:
             errors.append(f"{key} {value} is not a proportion: write 17% as 0.17.")
         return float(value)
 
@@ -252,8 +416,28 @@ def _read_target(entry: dict, default_margin: float, known_areas: set[str] | Non
         measure=str(measure_id), area=area, kind=str(kind), provider=str(entry.get("provider", "")),
         team=str(entry.get("team", "")), first=first, last=last, value=value, change=change,
         start_period=start_period, start_value=start_value, end_period=end_period, end_value=end_value,
-        amber_margin=float(margin), source=str(entry.get("source", "")),
+        amber_margin=float(margin), source=str(entry.get("source", "")), unit=unit, polarity=polarity,
     ), []
+
+
+def _unknown_indicator(ident: str, indicators: dict[str, tuple[str, str]],
+                       known: dict[str, KnownIndicator] | None) -> str:
+    """The error for a target naming neither a measure nor a known indicator: what is known, and from where."""
+    text = f"unknown measure or indicator '{ident}': the measures are listed by `python -m metrics list`"
+    loaded = sorted((known or {}).items())
+    if loaded:
+        shown = "; ".join(f"{k} ({v.uploads})" if v.uploads else k for k, v in loaded[:20])
+        more = f"; and {len(loaded) - 20} more" if len(loaded) > 20 else ""
+        text += f"; the indicators loaded are {shown}{more}"
+    elif known is None:
+        text += ("; an indicator must be loaded (an indicators, Fingertips or ViewIt upload) or declared in an "
+                 "[[indicator]] entry")
+    else:
+        text += "; no indicators are loaded yet"
+    declared = sorted(set(indicators) - set(known or {}))
+    if declared:
+        text += f"; declared here: {', '.join(declared)}"
+    return text + "."
 
 
 @dataclass(frozen=True)
@@ -267,14 +451,18 @@ class Standing:
 
 
 def standing(*, kpi: str, value: float | None, numerator: float | None, denominator: float | None,
-             target: float | None, amber_margin: float = DEFAULT_AMBER_MARGIN) -> Standing:
-    """Status, gap (negative is worse) and cases needed for one figure against its target."""
+             target: float | None, amber_margin: float = DEFAULT_AMBER_MARGIN, unit: str | None = None,
+             polarity: str | None = None) -> Standing:
+    """Status, gap (negative is worse) and cases needed for one figure against its target. ``unit`` and
+    ``polarity`` default to the registry's for a measure, and must be given for an uploaded indicator."""
     if target is None or (isinstance(target, float) and math.isnan(target)):
         return Standing(None, "grey", None, None)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return Standing(target, "grey", None, None)
-    m = measure(kpi)
-    down = m.polarity == "down"
+    if unit is None or polarity is None:
+        m = measure(kpi)
+        unit, polarity = unit or m.unit, polarity or m.polarity
+    down = polarity == "down"
     gap = (target - value) if down else (value - target)
     margin = abs(target) * amber_margin
     if gap >= -_EPS:
@@ -283,13 +471,17 @@ def standing(*, kpi: str, value: float | None, numerator: float | None, denomina
         status = "amber"
     else:
         status = "red"
-    return Standing(target, status, gap, _needed(m.unit, down, value, numerator, denominator, target))
+    return Standing(target, status, gap, _needed(unit, down, value, numerator, denominator, target))
 
 
 def _needed(unit: str, down: bool, value: float, numerator: float | None, denominator: float | None,
             target: float) -> float:
     """Cases needed to meet the target: for a proportion, more (or, where down is better,
-    fewer) numerator cases at the current denominator; for a count, more cases."""
+    fewer) numerator cases at the current denominator; for a count, more cases; for an indicator
+    published as a value alone (a rate, a score, a proportion without its counts), the change in
+    value it takes."""
+    if numerator is None and unit != "count":
+        return float(max(0.0, (value - target) if down else (target - value)))
     if unit in ("proportion", "rate") and numerator is not None and denominator:
         if down:
             return float(max(0, math.ceil(numerator - target * denominator - _EPS)))
@@ -311,19 +503,30 @@ def apply_targets(rows: pd.DataFrame, *, targets: TargetSet, previous: pd.DataFr
         for r in previous.itertuples(index=False):
             prev[(r.kpi, r.area, r.breakdown, r.group, r.period)] = r.value
     out = []
-    for r in rows.itertuples(index=False):
-        period = Quarter.parse(r.period)
+    # An uploaded indicator's row carries the quarter its figure counts for (its own period may be a year
+    # or a month) and its unit and polarity; a measure's row is a quarter of a registered measure.
+    quarters = rows["target_quarter"] if "target_quarter" in rows else rows["period"]
+    units = rows["unit"] if "unit" in rows else pd.Series(None, index=rows.index, dtype=object)
+    polarities = rows["polarity"] if "polarity" in rows else pd.Series(None, index=rows.index, dtype=object)
+    for r, label, unit, polarity in zip(rows.itertuples(index=False), quarters, units, polarities, strict=True):
+        period = Quarter.parse(label)
         t = targets.for_row(kpi=r.kpi, area=r.area, breakdown=r.breakdown, group=r.group, period=period)
         level = None
         if t is not None:
             level = t.level_for(period, prev.get((r.kpi, r.area, r.breakdown, r.group, r.period)))
         s = standing(kpi=r.kpi, value=_num(r.value), numerator=_num(r.numerator), denominator=_num(r.denominator),
-                     target=level, amber_margin=t.amber_margin if t else DEFAULT_AMBER_MARGIN)
+                     target=level, amber_margin=t.amber_margin if t else DEFAULT_AMBER_MARGIN,
+                     unit=_text(unit) or (t.unit if t and t.unit else None),
+                     polarity=_text(polarity) or (t.polarity if t and t.polarity else None))
         out.append((s.target, s.status, s.gap, s.needed, t.describe() if t else ""))
     extra = pd.DataFrame(out, columns=["target", "status", "gap", "needed", "target_text"], index=rows.index)
     if rows.empty:
         extra = extra.astype({"target": float, "gap": float, "needed": float, "status": object})
     return pd.concat([rows, extra], axis=1)
+
+
+def _text(v: object) -> str | None:
+    return v if isinstance(v, str) and v else None
 
 
 def _num(v: object) -> float | None:

@@ -27,10 +27,14 @@ counts = reports.status_counts(card)
 cols = st.columns(4)
 for col, (status, count) in zip(cols, counts.items(), strict=True):
     col.metric(status, count)
+card, local = reports.split_scorecard(card)
 
 table = figures.scorecard_table(card, previous_quarter=previous_quarter, previous_year=previous_year,
                                 trends=state.trends(version, selection.area, selection.period.label),
                                 comparator_name=selection.comparator_name)
+if card.empty:
+    st.info("No measure is computed or published for this partnership in this quarter: upload its extracts, or "
+            "an NDTMS ViewIt export. Its local and published indicators are below.")
 picked = st.dataframe(
     figures.style_scorecard(table), hide_index=True, width="stretch", height="content", on_select="rerun",
     selection_mode="single-row", key="scorecard",
@@ -47,3 +51,18 @@ downloads.table_downloads(card, name=f"scorecard-{selection.area}-{selection.per
 if card["provisional"].any():
     st.caption("Provisional: successful-completion figures can still change until 6 months after the window "
                "ends, because a client may re-present.")
+
+if not local.empty:
+    st.subheader("Local and published indicators")
+    st.caption("Figures uploaded for the partnership (an indicators file, a Fingertips download, a ViewIt export), "
+               "each for its own period: the quarter's, or the latest ending in the 12 months to "
+               f"{selection.period.end:%d %B %Y}. Better or worse only where the targets file declares which way is "
+               "better. Select a row to see its trajectory.")
+    chosen = st.dataframe(figures.style_scorecard(figures.indicator_table(
+        local, comparator_name=selection.comparator_name)), hide_index=True, width="stretch",
+        height="content" if len(local) <= 15 else 560, on_select="rerun", selection_mode="single-row",
+        key="indicators")
+    if chosen.selection.rows:
+        st.session_state["kpi"] = local.iloc[chosen.selection.rows[0]]["kpi"]
+        st.switch_page("pages/trajectories.py")
+    downloads.table_downloads(local, name=f"indicators-{selection.area}-{selection.period.label.replace(' ', '-')}")

@@ -20,9 +20,10 @@ from loaders.extracts import ENGLAND
 from loaders.load import demo_loaded, history_frame, upload_version
 from loaders.periods import Quarter
 from loaders.store import Store, open_store
-from metrics import reports
+from metrics import indicators, reports
 from metrics.names import names_path
-from metrics.targets import TargetsError, TargetSet, load_targets, targets_path
+from metrics.registry import Measure
+from metrics.targets import TargetsError, TargetSet, targets_path
 
 
 @dataclass(frozen=True)
@@ -60,19 +61,20 @@ def data_changed() -> None:
 
 
 @st.cache_data(show_spinner=False)
-def _targets(path: str, _version: float) -> TargetSet:
-    return load_targets(path)
+def _targets(path: str, _mtime: float, _version: str) -> TargetSet:
+    return indicators.load_targets_for(store(), path)
 
 
 def targets() -> TargetSet:
-    """The targets in force: the user's chosen file, else KPI_TARGETS, else data/targets.toml."""
+    """The targets in force: the user's chosen file, else KPI_TARGETS, else data/targets.toml; checked
+    against the indicators loaded (so it is read again when the data change)."""
     path = str(targets_path())
     try:
         mtime = Path(path).stat().st_mtime
     except OSError:
         mtime = 0.0
     try:
-        return _targets(path, mtime)
+        return _targets(path, mtime, data_version())
     except TargetsError as exc:
         st.error(plain_text.for_markdown(exc, lines=True))  # it quotes the targets file
         return TargetSet(())
@@ -177,6 +179,16 @@ def selection_or_stop() -> Selection:
         st.page_link("pages/upload.py", label="Go to the Upload page", icon=":material/upload_file:")
         st.stop()
     return selection
+
+
+@st.cache_data(show_spinner=False)
+def indicator_choices(version: str, area: str, targets: TargetSet) -> list[tuple[str, str]]:
+    return reports.indicator_choices(store(), area=area, targets=targets)
+
+
+@st.cache_data(show_spinner=False)
+def measure_of(version: str, kpi: str, targets: TargetSet) -> Measure:
+    return reports.measure_of(store(), kpi=kpi, targets=targets)
 
 
 @st.cache_data(show_spinner=False)

@@ -12,12 +12,16 @@ from pages import downloads, state
 selection = state.selection_or_stop()
 version, targets = state.data_version(), state.targets()
 st.title(f"Trajectories: {plain_text.for_markdown(selection.area_name, limit=plain_text.TITLE)}")
-ids = [m.id for m in MEASURES]
+# The measures, then the partnership's local and published indicators, each by its name.
+local = dict(state.indicator_choices(version, selection.area, targets))
+ids = [m.id for m in MEASURES] + list(local)
 default = ids.index(st.session_state.get("kpi", "effective_treatment")) if st.session_state.get("kpi") in ids else 1
-kpi = st.selectbox("Measure", ids, index=default, format_func=lambda i: measure(i).name)
+kpi = st.selectbox("Measure or indicator", ids, index=default,
+                   format_func=lambda i: plain_text.clean(local[i]) if i in local else measure(i).name)
 st.session_state["kpi"] = kpi
-m = measure(kpi)
-st.caption(f"{m.definition} Each point is the rolling 12 months to a quarter's end.")
+m = state.measure_of(version, kpi, targets)
+st.caption(plain_text.for_markdown(m.definition) + (" Each point is the rolling 12 months to a quarter's end."
+                                                  if kpi not in local else " Each point is a period as published."))
 
 data = state.series(version, kpi, selection.area, selection.comparator, None, targets)
 if data.empty:

@@ -10,6 +10,7 @@ from loaders.extracts import KINDS
 from loaders.load import history, load_file, withdraw_upload
 from loaders.periods import recent_quarter_labels
 from loaders.problems import problems_csv, problems_frame
+from metrics import indicators
 from metrics.names import NamesError, names_path, save_user_names, user_names_path
 from metrics.registry import measure_ids
 from metrics.results import refresh_results
@@ -117,7 +118,8 @@ st.caption(f"In force: {plain_text.for_markdown(targets_path())}")
 new_targets = st.file_uploader("Targets file (TOML)", type=["toml"], key="targets_file")
 if new_targets is not None and st.button("Check and use these targets"):
     try:
-        saved = save_user_targets(new_targets.getvalue().decode("utf-8"))
+        saved = save_user_targets(new_targets.getvalue().decode("utf-8"),
+                                  known_indicators=indicators.known(state.store()))
     except (TargetsError, UnicodeDecodeError) as exc:
         st.error(plain_text.for_markdown(exc, lines=True))  # it quotes the uploaded file
     else:

@@ -471,7 +471,8 @@ def pack_content(store: Store, *, area: str, period: Quarter | str, targets: Tar
     comparator_name = plain_text.clean(area_names(store).get(comparator, comparator))
     source, demo = data_source(store)
     start, end = twelve_months_ending(quarter.end)
-    card = reports.scorecard(store, area=area, period=quarter, targets=targets, comparator=comparator)
+    card, _local = reports.split_scorecard(
+        reports.scorecard(store, area=area, period=quarter, targets=targets, comparator=comparator))
     shown = _shown(card)
     lines = tuple(_scorecard_line(card.loc[i], shown.loc[i]) for i in card.index)
     sections = tuple(

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser.accessibility import findings, run_axe, sort_out
 from tests.browser.network import Traffic
 from tests.conftest import JOURNEY_HEADER, SAMPLES
 
@@ -105,6 +106,12 @@ def _no_errors(pg, where: str) -> None:  # noqa: ANN001
     assert not errors, f"browser console errors on {where}: {errors}"
 
 
+def _accessible(pg, where: str) -> None:  # noqa: ANN001
+    """No serious or critical WCAG 2.2 AA failure of the product's making on the page as it is (axe-core)."""
+    ours, _ = sort_out(findings(run_axe(pg)["violations"]))
+    assert not ours, f"accessibility failures on {where}:\n" + "\n".join(str(f) for f in ours)
+
+
 def _visit(pg, base: str, slug: str) -> None:  # noqa: ANN001
     """Go to a page as a person does: by its link in the sidebar (the first time, by address)."""
     title = dict(PAGES)[slug]
@@ -134,6 +141,7 @@ def test_upload_then_every_page(app_url: str, page) -> None:  # noqa: ANN001
     assert "No data yet" in pg.inner_text("body")
     pg.screenshot(path=str(ARTEFACTS / "00-empty.png"), full_page=True)
     _no_errors(pg, "the empty overview")
+    _accessible(pg, "the empty overview")  # every page with data: test_accessibility.py
 
     _visit(pg, app_url, "upload")
     pg.set_input_files("input[type=file]", str(SAMPLES / "journeys.csv"))
@@ -156,6 +164,7 @@ def test_upload_then_every_page(app_url: str, page) -> None:  # noqa: ANN001
     assert "AGE must be a whole number from 18 to 110." in Path(download.value.path()).read_text(encoding="utf-8")
     pg.screenshot(path=str(ARTEFACTS / "02-rejected.png"), full_page=True)
     _no_errors(pg, "the rejected upload")
+    _accessible(pg, "the rejected upload")
 
     # The sample journeys, as tests/pages/test_pages.py::test_overview_shows_the_fixture_figures reckons them.
     _visit(pg, app_url, "overview")

@@ -265,6 +265,58 @@ def test_colours_come_from_the_palette():
 
 
 # --------------------------------------------------------------------------------------------
+# Accessible to WCAG 2.2 AA: contrast, and never colour alone
+# --------------------------------------------------------------------------------------------
+
+
+def _text_colours(fig: go.Figure) -> set[str]:
+    """Every colour a chart writes text in, on its white paper: the template's (ticks, legend,
+    axis titles) and any set on the title, a trace's labels or a note. The demo watermark is left
+    out: it is decoration (the boxed "DEMO DATA" mark says the same in full contrast)."""
+    found = {fig.layout.template.layout.font.color, fig.layout.title.font.color}
+    found |= {a.font.color for a in fig.layout.annotations if a.name != "demo_watermark"}
+    found |= {t.textfont.color for t in fig.data if getattr(t, "textfont", None) is not None}
+    return {str(c) for c in found if c is not None}
+
+
+def test_every_text_on_a_chart_reaches_4_5_to_1():
+    figs = [_trend(), _trend(demo=False), _spc(), _funnel(labels=sf.PROVIDER_NAMES), _breakdown(), _monthly(),
+            theme.no_data_figure(title="Nothing", source=DEMO_SOURCE, demo=True)]
+    for fig in figs:
+        colours = _text_colours(fig)
+        for colour in colours:
+            assert theme.contrast_ratio(colour) >= 4.5, (colour, fig.layout.meta["title"])
+        assert {theme.TEXT, theme.SECONDARY_TEXT} <= colours  # the title's, and the source line's (and notes')
+
+
+def test_status_words_reach_4_5_to_1_wherever_they_are_written():
+    from charts.pack.content import STATUS_TINTS
+
+    # Streamlit's default primary colour at 10% on white: a selected row of the scorecard.
+    selected_row = "#F9EBED"
+    for status, colour in theme.RAG_TEXT_COLOURS.items():
+        for background in ("#FFFFFF", selected_row, STATUS_TINTS[status]):
+            assert theme.contrast_ratio(colour, background) >= 4.5, (status, colour, background)
+
+
+def test_lines_and_markers_that_carry_meaning_reach_3_to_1():
+    meaningful = {*theme.CATEGORICAL, theme.TARGET_LINE["color"], theme.BENCHMARK_LINE["color"], theme.LIMIT_GREY,
+                  *(s["color"] for s in figures.SPC_STYLES.values()), *(s["color"] for s in figures.FUNNEL_STYLES.values())}
+    for colour in meaningful:
+        assert theme.contrast_ratio(colour) >= 3, colour
+
+
+def test_no_line_is_told_apart_by_colour_alone():
+    monthly = _monthly()
+    assert len(monthly.data) == 4  # three suites and the total
+    dashes = [t.line.dash for t in monthly.data]
+    assert len(set(dashes)) == len(dashes), dashes
+    assert theme.TARGET_LINE["dash"] not in dashes and theme.BENCHMARK_LINE["dash"] != theme.TARGET_LINE["dash"]
+    funnel_symbols = [s["symbol"] for s in figures.FUNNEL_STYLES.values()]
+    assert len(set(funnel_symbols)) == len(funnel_symbols)  # significance by shape as well as colour
+
+
+# --------------------------------------------------------------------------------------------
 # 2. SPC
 # --------------------------------------------------------------------------------------------
 

@@ -153,7 +153,7 @@ kind = "sideways"
     message = str(caught.value)
     for expected in (
         "amber_margin must be a number of 0 or more",
-        "Target 1 (no_such_measure): unknown measure 'no_such_measure'",
+        "Target 1 (no_such_measure): unknown measure or indicator 'no_such_measure'",
         "Target 2 (bme_share): unknown partnership 'E00000000'",
         "Target 2 (bme_share): value 17 is not a proportion: write 17% as 0.17.",
         "Target 3 (completions_opiate): the trajectory ends (2022-23 Q4) before it starts (2026-27 Q4).",

@@ -69,7 +69,7 @@ def test_criminal_justice_page_says_which_extract_to_upload(journeys_only: Path)
 
 def test_trajectory_reads_no_data_with_the_note(journeys_only: Path) -> None:
     at = open_page("trajectories", timeout=120)
-    next(s for s in at.selectbox if s.label == "Measure").set_value("top_compliance").run()
+    next(s for s in at.selectbox if s.label == "Measure or indicator").set_value("top_compliance").run()
     assert not at.exception, at.exception
     assert _metrics(at)["Value, 2024-25 Q3"] == "no data"
     assert any(TOPS_NONE in str(m.value) for m in at.markdown)

@@ -94,13 +94,18 @@ def test_the_source_line_counts_uploads_in_words(monkeypatch: pytest.MonkeyPatch
 
     def uploads_of(n: int):  # noqa: ANN202
         return lambda version: pd.DataFrame({"status": ["active"] * n + ["withdrawn"],
-                                             "when": ["2026-11-20 10:00"] * n + ["2026-11-22 09:00"]})
+                                             "when": ["2026-11-20 10:00"] * n + ["2026-11-22 09:00"],
+                                             "kind": ["journeys"] * n + ["viewit"]})
 
     monkeypatch.setattr(state, "is_demo", lambda version: False)
     monkeypatch.setattr(state, "uploads", uploads_of(1))
     assert state.source_line("v") == "Source: NDTMS-style extracts, 1 upload, latest 20 Nov 2026"
     monkeypatch.setattr(state, "uploads", uploads_of(3))
     assert state.source_line("v") == "Source: NDTMS-style extracts, 3 uploads, latest 20 Nov 2026"
+    monkeypatch.setattr(state, "uploads", lambda version: pd.DataFrame(
+        {"status": ["active", "active"], "when": ["2026-11-20 10:00"] * 2, "kind": ["viewit", "fingertips"]}))
+    assert state.source_line("v") == ("Source: NDTMS ViewIt and OHID Fingertips downloads, 2 uploads, "
+                                      "latest 20 Nov 2026")
 
 
 def test_a_rejected_file_is_reported_in_words_with_headed_columns(sample_db: Path) -> None:

@@ -1,0 +1,160 @@
+"""Every indicator a partnership steers by, as a measure: the local and published indicators.
+
+An indicator is any figure uploaded for an area that is not one of the dashboard's own measures:
+an ``indicators`` upload (the IOM cohort, re-offending), a Fingertips download (``ft_93517``) or a
+ViewIt export (``viewit_intreatment_allintx``). What it means comes from the uploads (its name and
+unit, a POLARITY column) and from the targets file's ``[[indicator]]`` entries, which win: polarity
+is declared, never guessed, and an undeclared indicator is neutral (never better or worse).
+
+For a quarter's scorecard an indicator's figure is the one for that quarter; for an indicator
+published by year, month or range, the latest figure whose period ends within the 12 months to the
+quarter's end (the scorecard says which period it is). Targets apply to that figure as to a
+measure's, at the quarter it counts for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from loaders.periods import Quarter
+from loaders.store import Store
+from metrics.published import with_limits
+from metrics.registry import MEASURES, Measure
+from metrics.targets import KnownIndicator, TargetSet
+
+_MEASURE_IDS = [m.id for m in MEASURES]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """What an indicator is: its name, unit, polarity, definition and where it comes from."""
+
+    id: str
+    name: str
+    unit: str  # as uploaded or declared: 'proportion', 'count', 'per 100,000', 'value', ...
+    polarity: str  # up | down | neutral
+    definition: str
+    source: str  # declared source, else the uploads it came from
+    declared: bool = False
+
+    @property
+    def measure(self) -> Measure:
+        """The indicator as a Measure, for the charts and tables that show measures."""
+        kind = "proportion" if self.unit == "proportion" else "count" if self.unit == "count" else "rate"
+        return Measure(self.id, self.name, kind, self.polarity, "indicator", self.source,
+                       self.definition or f"{self.name}, as uploaded ({self.source}).", ())
+
+
+_KNOWN_SQL = """
+SELECT i.indicator, arg_max(i.indicator_name, i.upload_id) FILTER (WHERE i.indicator_name IS NOT NULL) AS name,
+       arg_max(i.unit, i.upload_id) FILTER (WHERE i.unit IS NOT NULL) AS unit,
+       arg_max(i.polarity, i.upload_id) FILTER (WHERE i.polarity IS NOT NULL) AS polarity,
+       string_agg(DISTINCT u.kind || ': ' || u.file_name || ' (upload ' || u.upload_id || ')', '; ') AS uploads
+FROM current_indicators i JOIN uploads u USING (upload_id)
+WHERE NOT list_contains(?, i.indicator)
+GROUP BY i.indicator
+"""
+
+
+def _has_indicators(store: Store) -> bool:
+    return bool(store.scalar("SELECT count(*) FROM duckdb_views() WHERE view_name = 'current_indicators'"))
+
+
+def known(store: Store) -> dict[str, KnownIndicator]:
+    """Every indicator loaded (the measures' own ids left out), with its unit and polarity as uploaded and
+    the uploads it came from: what the targets file may name besides the measures."""
+    if not _has_indicators(store):
+        return {}
+    return {r[0]: KnownIndicator(unit=r[2] or "", polarity=r[3] or "", uploads=r[4] or "")
+            for r in store.rows(_KNOWN_SQL, [_MEASURE_IDS])}
+
+
+def load_targets_for(store: Store, path: str | None = None) -> TargetSet:
+    """The targets file in force, checked against the measures, its own [[indicator]] entries and the
+    indicators loaded in this database (a target naming none of them is an error listing what is known)."""
+    from metrics.targets import load_targets
+
+    return load_targets(path, known_indicators=known(store))
+
+
+def catalogue(store: Store, targets: TargetSet) -> dict[str, Indicator]:
+    """Every indicator loaded or declared, by id (declarations win over what the uploads say)."""
+    found: dict[str, Indicator] = {}
+    rows = store.rows(_KNOWN_SQL, [_MEASURE_IDS]) if _has_indicators(store) else []
+    for ident, name, unit, polarity, uploads in rows:
+        found[ident] = Indicator(ident, " ".join((name or ident).split()), unit or "value", polarity or "neutral",
+                                 "", uploads or "")
+    for d in targets.indicators:
+        base = found.get(d.id, Indicator(d.id, d.id, "value", "neutral", "", "not loaded yet"))
+        found[d.id] = Indicator(d.id, d.name or base.name, d.unit or base.unit, d.polarity or base.polarity,
+                                d.definition or base.definition, d.source or base.source, declared=True)
+    return found
+
+
+# Each area's indicators, one figure each for a quarter: its own quarter's, else the latest whose period ends
+# in the 12 months to the quarter's end (the longer period first on a tie, e.g. a year over its last month).
+_SCORECARD_SQL = """
+SELECT i.indicator AS kpi, i.area_code AS area, i.breakdown, i.grp AS "group", i.period, i.period_kind,
+       i.period_start AS window_start, i.period_end AS window_end, i.numerator, i.denominator, i.value,
+       i.lower_ci AS lower95, i.upper_ci AS upper95, i.lower998, i.upper998, false AS provisional, i.unit,
+       u.kind || ': ' || u.file_name || ' (upload ' || i.upload_id || ')' AS source
+FROM current_indicators i JOIN uploads u USING (upload_id)
+WHERE NOT list_contains($measures, i.indicator) AND i.area_code IN (SELECT unnest($areas))
+  AND i.breakdown = '' AND i.period_end <= $end AND i.period_end > $start_before
+  {only}
+QUALIFY row_number() OVER (PARTITION BY i.indicator, i.area_code
+                           ORDER BY i.period_end DESC, i.period_start, i.upload_id DESC) = 1
+"""
+
+
+def figures_for_quarter(store: Store, *, areas: list[str], period: Quarter,
+                        indicators: list[str] | None = None) -> pd.DataFrame:
+    """Each area's figure of each indicator (or of ``indicators``) for the quarter, with limits worked out
+    where none were published, and ``target_quarter`` (the quarter it counts for)."""
+    from loaders.periods import add_months
+
+    only = "AND list_contains($only, i.indicator)" if indicators is not None else ""
+    params: dict[str, object] = {"measures": _MEASURE_IDS, "areas": areas, "end": period.end,
+                                 "start_before": add_months(period.end, -12)}
+    if indicators is not None:
+        params["only"] = indicators
+    frame = store.df(_SCORECARD_SQL.format(only=only), params)
+    frame["target_quarter"] = period.label
+    return with_limits(frame)
+
+
+def previous_year(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
+    """Each indicator figure's value one year earlier (the same indicator, area, group and kind of period,
+    ending 12 months before), keyed by the later figure's period, for change targets."""
+    if rows.empty:
+        return pd.DataFrame(columns=["kpi", "area", "breakdown", "group", "period", "value"])
+    keys = rows[["kpi", "area", "breakdown", "group", "period", "period_kind", "window_end"]].copy()
+    keys["window_end"] = pd.to_datetime(keys["window_end"]).dt.date
+    store.register("later_figures", keys)
+    try:
+        return store.df(
+            """SELECT l.kpi, l.area, l.breakdown, l."group", l.period, i.value
+               FROM later_figures l JOIN current_indicators i
+                 ON i.indicator = l.kpi AND i.area_code = l.area AND i.breakdown = l.breakdown
+                AND i.grp = l."group" AND i.period_kind = l.period_kind
+                AND i.period_end = last_day(l.window_end - INTERVAL 12 MONTH)""")
+    finally:
+        store.unregister("later_figures")
+
+
+def benchmarks(store: Store, rows: pd.DataFrame, comparator: str) -> pd.Series:
+    """The comparator's figure of the same indicator, group and period for each row."""
+    if rows.empty:
+        return pd.Series([], dtype=float)
+    theirs = store.df(
+        'SELECT indicator AS kpi, breakdown, grp AS "group", period, value AS benchmark FROM current_indicators '
+        "WHERE area_code = ? AND indicator IN (SELECT unnest(?))", [comparator, sorted(set(rows["kpi"]))])
+    merged = rows[["kpi", "breakdown", "group", "period"]].merge(
+        theirs, on=["kpi", "breakdown", "group", "period"], how="left")
+    return pd.Series(merged["benchmark"].to_numpy(dtype=float), index=rows.index)
+
+
+def describe(indicators: dict[str, Indicator], kpi: str) -> Indicator:
+    return indicators.get(kpi) or Indicator(kpi, kpi, "value", "neutral", "", "")
