@@ -17,6 +17,7 @@ PAGES = {
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/trajectories.py", title="Trajectories", icon=":material/show_chart:"),
         st.Page("pages/providers.py", title="Providers and teams", icon=":material/apartment:"),
+        st.Page("pages/compare.py", title="Compare areas", icon=":material/leaderboard:"),
         st.Page("pages/equality.py", title="Equality", icon=":material/diversity_3:"),
         st.Page("pages/criminal_justice.py", title="Criminal justice", icon=":material/local_police:"),
         st.Page("pages/quality.py", title="Data quality and TOPs", icon=":material/fact_check:"),

@@ -6,12 +6,14 @@ Pure functions: a DataFrame from metrics.reports in, a DataFrame to show out.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pandas as pd
 
 from charts import plain_text
 from charts.theme import format_change, is_missing
-from metrics.registry import Measure, measure
+from metrics import reports
+from metrics.registry import Measure, UnknownMeasure, measure
 from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS
 
 
@@ -66,15 +68,23 @@ def exception_table(report: pd.DataFrame) -> pd.DataFrame:
     pack. The area code column is kept only when the report covers more than one partnership.
     """
     rows = []
-    for r in report.itertuples(index=False):
-        m = measure(r.kpi)
+    for _, row in report.iterrows():
+        r = SimpleNamespace(**row.to_dict())
+        try:
+            m, name = measure(r.kpi), measure(r.kpi).name
+        except UnknownMeasure:  # a local or published indicator: its own unit and polarity, at its own period
+            m = reports.indicator_measure(row)
+            name = f"{plain_text.clean(m.name)} ({plain_text.clean(r.period)})"
+        needed = _count(r.needed)
+        if m.family == "indicator" and m.unit != "count" and pd.isna(row.get("numerator")) and not pd.isna(r.needed):
+            needed = f"{'fall' if m.polarity == 'down' else 'rise'} of {format_change(r.needed, m.unit).lstrip('+')}"
         level = {"": "Partnership", "provider": "Provider", "team": "Team"}[r.breakdown]
         rows.append({
             "Status": _status(r.status), "Area": plain_text.clean(getattr(r, "area_name", r.area)), "Level": level,
             "Provider or team": plain_text.clean(getattr(r, "group_name", r.group)),
-            "Measure": m.name, "Value": m.format(None if pd.isna(r.value) else float(r.value)),
+            "Measure": name, "Value": m.format(None if pd.isna(r.value) else float(r.value)),
             "Target": m.format(float(r.target)), "Gap": format_change(r.gap, m.unit),
-            "Cases needed": _count(r.needed),
+            "Cases needed": needed,
             "Provisional": "provisional" if r.provisional else "",
         })
     table = pd.DataFrame(rows, columns=["Status", "Area", "Level", "Provider or team", "Measure", "Value", "Target",

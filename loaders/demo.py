@@ -287,7 +287,7 @@ def _demo_areas() -> tuple[_Area, ...]:
             success=(0.62, 1.45), early=(0.28, 0.05), top_on_time=(0.70, 0.94),
             quality=1.0, correction=0.45, minority=0.8,
             test_rate=(0.76, 0.93), ra_attendance=(0.58, 0.83), dip_entry=(0.44, 0.67),
-            iom=(118.0, 154.0), reoffending=(39.5, 27.0),
+            iom=(70.0, 340.0), reoffending=(39.5, 27.0),  # Haringey's plan: 70 to 310
         ),
         _Area(
             south.code, south.name, south.story,
@@ -969,6 +969,75 @@ def _indicators_table(plan: _Plan, rng: np.random.Generator) -> pa.Table:
     return pa.table(columns)
 
 
+# The local indicators of the plans the product was conceived from (see data/targets.toml, which
+# declares them and sets their targets): Norfolk's custody numbers, Haringey's females re-entering
+# custody, Oxfordshire's hepatitis C testing and needle sharing among homeless clients. Each
+# partnership's figures move the way its story does (improving partnerships get better).
+LOCAL_INDICATORS: tuple[tuple[str, str, str], ...] = (
+    ("custody_numbers", "People brought into police custody", "count"),
+    ("females_custody", "Females re-entering custody", "count"),
+    ("hepc_tested", "Hepatitis C testing of people who inject drugs", "proportion"),
+    ("needle_sharing", "Needle sharing among homeless clients who inject", "proportion"),
+)
+
+
+def _local_indicators_table(plan: _Plan, rng: np.random.Generator) -> pa.Table:
+    """Each partnership's local indicators: custody numbers each quarter, females re-entering custody
+    each financial year, hepatitis C testing each quarter and needle sharing each year (both with
+    numerators and denominators, so they have 95% limits and funnel plots)."""
+    quarters = [q.label for q in plan.quarters]
+    years = sorted({q.label[:7] for q in plan.quarters})[:-1]  # the last year is not complete
+    tq, ty = np.linspace(0.0, 1.0, len(quarters)), np.linspace(0.0, 1.0, len(years))
+    rows: dict[str, list[object]] = {k: [] for k in ("AREA_CODE", "AREA_NAME", "INDICATOR", "INDICATOR_NAME",
+                                                     "PERIOD", "NUMERATOR", "DENOMINATOR", "VALUE", "UNIT")}
+
+    def add(area: _Area, ident: str, periods: list[str], numerator: np.ndarray | None,
+            denominator: np.ndarray | None, value: np.ndarray | None, unit: str) -> None:
+        name = next(n for i, n, _ in LOCAL_INDICATORS if i == ident)
+        for k, period in enumerate(periods):
+            rows["AREA_CODE"].append(area.code)
+            rows["AREA_NAME"].append(area.name)
+            rows["INDICATOR"].append(ident)
+            rows["INDICATOR_NAME"].append(name)
+            rows["PERIOD"].append(period)
+            rows["NUMERATOR"].append(None if numerator is None else int(numerator[k]))
+            rows["DENOMINATOR"].append(None if denominator is None else int(denominator[k]))
+            rows["VALUE"].append(None if value is None else float(value[k]))
+            rows["UNIT"].append(unit)
+
+    for area in plan.areas:
+        improving = area.test_rate[1] > area.test_rate[0] + 0.02
+        declining = area.test_rate[1] < area.test_rate[0] - 0.02
+        drift = -1.0 if improving else 1.0 if declining else 0.0  # which way the bad figures go
+        custody_start = 3.0 * sum(area.suite_arrests) * 1.6
+        custody = np.rint(custody_start * (1 + 0.14 * drift * tq) * rng.normal(1, 0.02, len(quarters)))
+        add(area, "custody_numbers", quarters, None, None, custody, "count")
+        females_start = max(area.iom[0] * 0.28, 6.0)
+        females = np.rint(females_start * (1 + 0.3 * drift * ty) * rng.normal(1, 0.04, len(years)))
+        add(area, "females_custody", years, None, None, females, "count")
+        eligible = np.rint(area.arrivals * 0.09 * rng.normal(1, 0.05, len(quarters))).astype(np.int64)
+        tested_p = np.clip(0.62 - 0.2 * drift * tq + rng.normal(0, 0.015, len(quarters)), 0.05, 0.98)
+        tested = rng.binomial(eligible, tested_p)
+        add(area, "hepc_tested", quarters, tested, eligible, None, "proportion")
+        homeless = np.rint(area.arrivals * 0.15 * rng.normal(1, 0.05, len(years))).astype(np.int64)
+        sharing_p = np.clip(0.14 + 0.07 * drift * ty, 0.01, 0.9)
+        sharing = rng.binomial(homeless, sharing_p)
+        add(area, "needle_sharing", years, sharing, homeless, None, "proportion")
+    return pa.table({
+        "AREA_CODE": pa.array(rows["AREA_CODE"]),
+        "AREA_NAME": pa.array(rows["AREA_NAME"]),
+        "INDICATOR": pa.array(rows["INDICATOR"]),
+        "INDICATOR_NAME": pa.array(rows["INDICATOR_NAME"]),
+        "PERIOD": pa.array(rows["PERIOD"]),
+        "NUMERATOR": pa.array(rows["NUMERATOR"], pa.int64()),
+        "DENOMINATOR": pa.array(rows["DENOMINATOR"], pa.int64()),
+        "VALUE": pa.array(rows["VALUE"], pa.float64()),
+        "UNIT": pa.array(rows["UNIT"]),
+        "LOWER_CI": pa.nulls(len(rows["UNIT"]), pa.float64()),
+        "UPPER_CI": pa.nulls(len(rows["UNIT"]), pa.float64()),
+    })
+
+
 def _identifiers(j: dict[str, np.ndarray], t: dict[str, np.ndarray], arrays: _AreaArrays,
                  rng: np.random.Generator) -> dict[str, pa.Array]:
     """CLIENTID, EPISODID and TOPID text for every simulated row, built once."""
@@ -988,12 +1057,12 @@ def write_demo_extracts(out_dir: Path, *, scale: str = "demo", seed: int = DEFAU
 
     ``scale="demo"`` writes the three partnerships of :data:`DEMO_PARTNERSHIPS` for the 20
     quarters ``2021-22 Q3`` to ``2026-27 Q2``: one journeys, TOPs and DIP file per quarter
-    (e.g. ``journeys_2024-25_Q3.csv``) and one ``indicators.csv``. ``scale="national"`` writes
+    (e.g. ``journeys_2024-25_Q3.csv``), one ``indicators.csv`` and one ``local_indicators.csv``. ``scale="national"`` writes
     about 150 fictional partnerships for 40 quarters from ``2016-17 Q3``, about 600,000
     journeys a quarterly file, for trying the product at England's size.
 
     The files are returned oldest quarter first (journeys, then TOPs, then DIP within a
-    quarter) with ``indicators.csv`` last, the order in which to load them. The same scale
+    quarter) with the two indicator files last, the order in which to load them. The same scale
     and seed always give byte-identical files; existing files of the same names are replaced.
     """
     plan = _plan(scale, seed)
@@ -1022,6 +1091,9 @@ def write_demo_extracts(out_dir: Path, *, scale: str = "demo", seed: int = DEFAU
     path = out_dir / "indicators.csv"
     _write(_indicators_table(plan, np.random.default_rng([seed, 5])), path)
     files.append(DemoFile(path, "indicators", None))
+    path = out_dir / "local_indicators.csv"
+    _write(_local_indicators_table(plan, np.random.default_rng([seed, 6])), path)
+    files.append(DemoFile(path, "indicators", None))
     return files
 
 
@@ -1040,7 +1112,7 @@ def load_demo(
     stated. ``measure_ids`` are the dashboard's measure ids: the England benchmark rows use
     them without an indicator name, as published files do. Returns one result per file; a
     rejected file does not stop the others. ``on_change`` runs once, after the last file, for
-    every partnership loaded: recomputing after each of the 61 files would only redo the same work.
+    every partnership loaded: recomputing after each of the 62 files would only redo the same work.
     """
     from loaders.load import load_file  # the loader is needed only here, not to write files
 

@@ -1,4 +1,4 @@
-"""The metrics command line: list, scorecard, series, exceptions, funnel (see README).
+"""The metrics command line: list, scorecard, series, exceptions, funnel, compare (see README).
 
 Exit status: 0 success; 1 the request could not be met (e.g. a bad targets file); 2 wrong usage.
 """
@@ -17,7 +17,7 @@ from loaders import config
 from loaders.formulas import write_csv
 from loaders.periods import PeriodError, Quarter
 from loaders.store import StoreError, open_store
-from metrics import indicators, names, reports
+from metrics import compare, indicators, names, reports
 from metrics.registry import BREAKDOWNS, MEASURES
 from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS, TargetsError
 
@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     fun.add_argument("--area")
     fun.add_argument("--breakdown", choices=("provider", "team"), default="provider")
     sub.add_parser("areas", parents=[common], help="every known area: the ONS list, the uploads, the demo")
+    com = sub.add_parser("compare", parents=[common], help="every area with a figure, side by side, against England")
+    com.add_argument("--kpi", required=True)
+    com.add_argument("--period", required=True, help="a quarter (2024-25 Q3) or an indicator's own period (2022/23)")
+    com.add_argument("--group", help="a [[group]] of the targets file, or a region of England by its name")
+    com.add_argument("--area", help="the area to mark (its line ends with *)")
     return parser
 
 
@@ -110,23 +115,44 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _text_rows(records: list[dict[str, Any]]) -> list[str]:
+def _text_rows(records: list[dict[str, Any]], kinds: list[tuple[str, str]] | None = None) -> list[str]:
+    """One line per figure. ``kinds``: each row's (unit, polarity) where the frame says (indicators);
+    otherwise the registry's."""
     units = {m.id: m.unit for m in MEASURES}
-    lower_is_better = {m.id for m in MEASURES if m.polarity == "down"}
+    polarities = {m.id: m.polarity for m in MEASURES}
     lines = []
-    for r in records:
-        unit = units.get(r["kpi"], "count")
+    for number, r in enumerate(records):
+        unit, polarity = units.get(r["kpi"], "count"), polarities.get(r["kpi"], "neutral")
+        if kinds is not None and kinds[number][0]:
+            unit, polarity = kinds[number]
         # Where lower is better, closing the gap takes fewer cases, not more.
-        more = "fewer" if r["kpi"] in lower_is_better else "more"
+        down = polarity == "down"
         group = f" [{r['breakdown']}: {r['group']}]" if r.get("breakdown") else ""
         target = f"target {_show(r['target'], unit)}" if r.get("target") is not None else "no target"
         mark = " (provisional)" if r.get("provisional") else ""
+        needed = ""
+        if r.get("needed"):
+            if r.get("numerator") is None and unit != "count":
+                # A figure published without its counts: what it takes is a change in the value itself.
+                size = f"{100 * r['needed']:.1f} percentage points" if unit == "proportion" else f"{r['needed']:.2f}"
+                needed = f"; needs to {'fall' if down else 'rise'} by {size}"
+            else:
+                needed = f"; {r['needed']:.0f} {'fewer' if down else 'more'} case(s) needed"
         lines.append(
             f"{STATUS_SYMBOLS[r['status']]} {STATUS_WORDS[r['status']]:<17} {r['area']} {r['period']} "
-            f"{r['name']}{group}: {_show(r['value'], unit)}{mark}; {target}"
-            + (f"; {r['needed']:.0f} {more} case(s) needed" if r.get("needed") else "")
+            f"{r['name']}{group}: {_show(r['value'], unit)}{mark}; {target}{needed}"
         )
     return lines or ["No figures for that selection."]
+
+
+def _kinds(frame: pd.DataFrame) -> list[tuple[str, str]] | None:
+    """Each row's (unit, polarity) where the frame carries them (indicator rows), '' elsewhere."""
+    if "unit" not in frame.columns or "polarity" not in frame.columns:
+        return None
+    unit = frame["unit"].map(lambda u: u if isinstance(u, str) else "")
+    unit = unit.map(lambda u: "proportion" if u in ("proportion", "percent") else u if u in ("", "count") else "rate")
+    polarity = frame["polarity"].map(lambda p: p if isinstance(p, str) else "neutral")
+    return list(zip(unit, polarity, strict=True))
 
 
 def _areas(args: argparse.Namespace) -> int:
@@ -173,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "exceptions":
                 frame = reports.exceptions(store, period=args.period, targets=targets, area=args.area)
                 fields = reports.FIELDS
+            elif args.command == "compare":
+                frame = compare.compare(store, kpi=args.kpi, period=args.period, targets=targets, group=args.group,
+                                        area=args.area)
+                fields = compare.COMPARE_FIELDS
             else:
                 frame = reports.funnel(store, kpi=args.kpi, period=args.period, targets=targets, area=args.area,
                                        breakdown=args.breakdown)
@@ -181,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     records = _records(frame, fields)
-    _emit(records, fields, args.format, _text_rows(records))
+    text = (compare.text_lines(frame, kpi=args.kpi, period=args.period) if args.command == "compare"
+            else _text_rows(records, _kinds(frame)))
+    _emit(records, fields, args.format, text)
     return 0
 
 

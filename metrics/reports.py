@@ -528,23 +528,43 @@ def long_date(day: object) -> str:
     return str(day) if pd.isna(d) else f"{d.day} {d:%B %Y}"
 
 
+def indicator_measure(row: pd.Series) -> Measure:
+    """An indicator row (from :func:`series`) as a Measure: its own unit and polarity, for the words."""
+    unit = str(row.get("unit") or "")
+    kind = "proportion" if unit in ("proportion", "percent") else "count" if unit == "count" else "rate"
+    polarity = str(row.get("polarity") or "neutral")
+    name = str(row.get("name") or row["kpi"])
+    return Measure(str(row["kpi"]), name, kind, polarity if polarity in ("up", "down") else "neutral",
+                   "indicator", "", "", ())
+
+
+def up_to(data: pd.DataFrame, period: Quarter) -> pd.DataFrame:
+    """The rows of a series up to ``period``: those whose period ends by the quarter's end (an indicator
+    published by year or month has its own periods), else by label."""
+    if "window_end" in data and len(data):
+        ends = pd.to_datetime(data["window_end"], errors="coerce")
+        if ends.notna().all():
+            return data[(ends.dt.date <= period.end).to_numpy()]
+    return data[data["period"] <= period.label]
+
+
 def describe_latest(data: pd.DataFrame, *, period: Quarter) -> LatestReading:
-    """Read a series (from :func:`series`) at ``period`` (or its latest quarter) in words."""
+    """Read a series (from :func:`series`) at ``period`` (or its latest quarter) in words. An uploaded
+    indicator is read at its own grain (its latest period ending by the quarter's end), in its own unit."""
     from metrics.targets import STATUS_WORDS
 
-    rows = data[data["period"] <= period.label]
+    rows = up_to(data, period)
     if rows.empty:
         rows = data
     row = rows.iloc[-1]
     before = rows.iloc[-2] if len(rows) > 1 else None
     try:
         m = measure(row["kpi"])
-        fmt, unit = m.format, m.unit
-        polarity = m.polarity
+        span = "in the 12 months to {}"
     except UnknownMeasure:
-        def fmt(v, *, signed=False):  # noqa: ANN001, ANN202 - uploaded indicators: shown as given
-            return "no data" if v is None or v != v else (f"{v:+,.2f}" if signed else f"{v:,.2f}")
-        unit, polarity = "count", "neutral"
+        m = indicator_measure(row)
+        span = f"for {row['period']} (to {{}})"
+    fmt, unit, polarity = m.format, m.unit, m.polarity
     value = _float(row["value"])
     change = None
     if before is not None and value is not None and _float(before["value"]) is not None:
@@ -557,20 +577,24 @@ def describe_latest(data: pd.DataFrame, *, period: Quarter) -> LatestReading:
     state, note = _coverage(row)
     if state == coverage.PARTIAL:
         provisional += " (partial)"
-    window_end = long_date(row["window_end"])
+    window = span.format(long_date(row["window_end"]))
     if state == coverage.NONE:
         reading = f"**No data**: {note}" + (f" The target is {fmt(target)}." if target is not None else "")
     elif target is None:
-        reading = f"**{fmt(value)}**{provisional} in the 12 months to {window_end}; there is no target."
+        reading = f"**{fmt(value)}**{provisional} {window}; there is no target."
     else:
         cases = ""
-        if needed:
+        if needed and _float(row.get("numerator")) is None and unit != "count":
+            # Published without its counts: what it takes is a change in the value itself.
+            size = f"{100 * needed:.1f} percentage points" if unit == "proportion" else f"{needed:,.2f}"
+            cases = f" Meeting it takes a {'fall' if polarity == 'down' else 'rise'} of {size}."
+        elif needed:
             what = "more" if polarity != "down" else "fewer"
             noun = "case" if round(needed) == 1 else "cases"
             cases = f" Meeting it takes {needed:,.0f} {what} {noun}" + (
                 f" at the current denominator of {row['denominator']:,.0f}." if unit != "count" else ".")
-        reading = (f"**{STATUS_WORDS[status]}**: {fmt(value)}{provisional} against a target of {fmt(target)} in the "
-                   f"12 months to {window_end}.{cases}")
+        reading = (f"**{STATUS_WORDS[status]}**: {fmt(value)}{provisional} against a target of {fmt(target)} "
+                   f"{window}.{cases}")
     if state == coverage.PARTIAL:
         reading += f" {note}"
     variation, assurance = row.get("spc_variation", ""), row.get("spc_assurance", "")

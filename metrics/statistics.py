@@ -48,6 +48,8 @@ BETTER = "better"
 SIMILAR = "similar"
 WORSE = "worse"
 NOT_COMPARED = "not compared"
+HIGHER = "higher"  # a neutral measure (no better direction) outside the benchmark's reach, above it
+LOWER = "lower"
 
 # The funnel-plot labels, worded exactly as PHEindicatormethods ``assign_funnel_significance``.
 HIGH_0001 = "High (0.001)"
@@ -182,8 +184,9 @@ def benchmark_comparison(
     The Fingertips rule: *similar* when the benchmark lies inside the area's 95% confidence
     interval (a difference that size could be chance); otherwise *better* or *worse*
     depending on whether higher is better (``polarity="up"``) or lower is better
-    (``"down"``). A measure with no better direction (``"neutral"``), or a missing value,
-    interval or benchmark, is *not compared*.
+    (``"down"``); for a measure with no better direction (``"neutral"``), *higher* or *lower*
+    (Fingertips' blue, and the command line's contract, spec/cli.md). A missing value, interval
+    or benchmark is *not compared*.
     """
     return str(
         benchmark_comparisons(
@@ -202,7 +205,7 @@ def benchmark_comparisons(
 ) -> np.ndarray | pd.Series:
     """:func:`benchmark_comparison` for many areas at once (one benchmark may serve them all).
 
-    Returns strings ('better', 'similar', 'worse', 'not compared'): a Series if any input is a
+    Returns strings ('better', 'similar', 'worse', 'higher', 'lower', 'not compared'): a Series if any input is a
     Series, otherwise a numpy array of objects.
     """
     _check_polarity(polarity)
@@ -210,13 +213,12 @@ def benchmark_comparisons(
         _as_float_array(value), _as_float_array(lower95), _as_float_array(upper95), _as_float_array(benchmark)
     )
     result = np.full(v.shape, NOT_COMPARED, dtype=object)
-    if polarity != "neutral":
-        compared = np.isfinite(v) & np.isfinite(lo) & np.isfinite(hi) & np.isfinite(b)
-        area_higher = compared & (b < lo)
-        area_lower = compared & (b > hi)
-        result[compared] = SIMILAR
-        result[area_higher] = BETTER if polarity == "up" else WORSE
-        result[area_lower] = WORSE if polarity == "up" else BETTER
+    compared = np.isfinite(v) & np.isfinite(lo) & np.isfinite(hi) & np.isfinite(b)
+    area_higher = compared & (b < lo)
+    area_lower = compared & (b > hi)
+    result[compared] = SIMILAR
+    result[area_higher] = BETTER if polarity == "up" else WORSE if polarity == "down" else HIGHER
+    result[area_lower] = WORSE if polarity == "up" else BETTER if polarity == "down" else LOWER
     return _like_inputs(result, value, lower95, upper95, benchmark)
 
 

@@ -22,13 +22,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from charts import plain_text, tables, theme
+from charts.compare import compare_figure, compare_reading
 from charts.export import figure_bytes
 from charts.figures import say_all_withheld, source_text, trend_figure
 from loaders.extracts import ENGLAND
 from loaders.load import demo_loaded, history_frame
 from loaders.periods import PeriodError, Quarter
 from loaders.store import Store
-from metrics import coverage, reports
+from metrics import compare, coverage, reports
 from metrics.periods import twelve_months_ending
 from metrics.registry import FAMILY_LABELS, MEASURES, Measure, measure
 from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS, TargetSet
@@ -53,6 +54,8 @@ _COUNTS = ["numerator", "denominator"]
 _RATES = ["value", "lower95", "upper95", "lower998", "upper998", "gap", "needed"]
 _UNIT_WORDS = {"proportion": "percentage", "rate": "rate (a ratio)", "count": "count"}
 _POLARITY_WORDS = {"up": "higher is better", "down": "lower is better", "neutral": "neither higher nor lower is better"}
+MAX_COMPARISONS = 4  # compare-areas charts in a pack: the headline measures, off target first
+MIN_COMPARED_AREAS = 3  # the partnership and at least two others
 _RUNNING_HEAD_NAME = 40  # characters of the partnership's name in the line at the top of every page
 
 
@@ -76,6 +79,7 @@ class ScorecardLine:
     needed: str
     benchmark: str
     comparison: str
+    period: str = ""  # an indicator's own period (a year, a month), where it is not the quarter's 12 months
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,21 @@ class MeasureSection:
     definition: str
     chart_png: bytes
     chart_size: tuple[int, int]  # pixels
+    indicator: bool = False  # a local or published indicator, read at its own period
+    period: str = ""
+
+
+@dataclass(frozen=True)
+class ComparisonSection:
+    """A headline measure across every area with a figure (metrics.compare): the partnership highlighted."""
+
+    kpi: str
+    name: str
+    period: str
+    reading: str  # 'Northvale (demo): 52.1%, 2nd of 3; similar to England (50.3%).'
+    areas: int
+    chart_png: bytes
+    chart_size: tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -141,6 +160,13 @@ class PackContent:
     coverage_notes: tuple[str, ...] = ()
     # Where a figure was published (a Fingertips or ViewIt download, an indicators upload) rather than computed.
     published_notes: tuple[str, ...] = ()
+    # The local and published indicators with a target or declared in the targets file (the scorecard's
+    # second section), and how many more the partnership has (shown on the dashboard, not in the pack).
+    indicators: tuple[ScorecardLine, ...] = ()
+    other_indicators: int = 0
+    # The headline measures (those with a target) across every area with a figure, where other areas' data
+    # are loaded: at most MAX_COMPARISONS, off target first.
+    comparisons: tuple[ComparisonSection, ...] = ()
 
     @property
     def comparator_label(self) -> str:
@@ -281,7 +307,7 @@ def trajectory_chart(series_df: pd.DataFrame, *, measure: Measure | str, period:
     ``series_df`` is ``metrics.reports.series`` (a registered measure or an uploaded indicator).
     """
     quarter = _quarter(period)
-    rows = series_df[series_df["period"].astype(str) <= quarter.label] if "period" in series_df else series_df
+    rows = reports.up_to(series_df, quarter) if "period" in series_df else series_df
     rows, hidden = _hide_small_points(rows.reset_index(drop=True))
     if hidden:
         source = f"{source.rstrip('.')}. {HIDDEN_POINTS_NOTE}"
@@ -362,15 +388,33 @@ def _status(v: object) -> str:
     return str(v) if isinstance(v, str) and v in STATUS_WORDS else "grey"
 
 
-def _scorecard_line(raw: pd.Series, shown: pd.Series) -> ScorecardLine:
-    m = measure(str(raw["kpi"]))
+def _needed_text(raw: pd.Series, shown: pd.Series, m: Measure) -> str:
+    """Cases needed; for an indicator published without its counts, the change in value it takes."""
+    if m.family == "indicator" and _missing(raw.get("numerator")) and m.unit != "count" \
+            and not isinstance(shown["needed"], str) and not _missing(shown["needed"]):
+        size = theme.format_change(float(shown["needed"]), m.unit).lstrip("+")
+        return f"{'fall' if m.polarity == 'down' else 'rise'} of {size}"
+    return _fmt_needed(shown["needed"])
+
+
+def _scorecard_line(raw: pd.Series, shown: pd.Series, m: Measure | None = None) -> ScorecardLine:
+    m = m or measure(str(raw["kpi"]))
     return ScorecardLine(
-        kpi=m.id, status=_status(raw["status"]), measure=m.name,
+        period=str(raw["period"]) if m.family == "indicator" else "",
+        kpi=m.id, status=_status(raw["status"]), measure=plain_text.clean(m.name),
         value=_value(raw, shown, m.unit), target=_fmt(raw["target"], m.unit),
         gap=_fmt_gap(shown["gap"], m.unit) if not _missing(raw["target"]) else "–",
-        needed=_fmt_needed(shown["needed"]) if not _missing(raw["target"]) else "–",
+        needed=_needed_text(raw, shown, m) if not _missing(raw["target"]) else "–",
         benchmark=_fmt(raw["benchmark"], m.unit), comparison=_comparison(raw),
     )
+
+
+def _target_quarter(row: pd.Series, period: Quarter | None) -> Quarter:
+    """The quarter a figure's target is read at: an indicator's ``target_quarter``, else the pack's."""
+    found = row.get("target_quarter")
+    if isinstance(found, str) and found:
+        return Quarter.parse(found)
+    return period if period is not None else Quarter.parse(str(row["period"]))
 
 
 def _plain_dates(text: str) -> str:
@@ -386,7 +430,8 @@ def _png_size(png: bytes) -> tuple[int, int]:
 def _measure_section(store: Store, raw: pd.Series, shown: pd.Series, *, area: str, area_name: str,
                      period: Quarter, targets: TargetSet, comparator: str, comparator_name: str, source: str,
                      demo: bool) -> MeasureSection:
-    m = measure(str(raw["kpi"]))
+    m = reports.measure_of(store, kpi=str(raw["kpi"]), targets=targets)
+    indicator = m.family == "indicator"
     data = reports.series(store, kpi=m.id, area=area, targets=targets, end=period, comparator=comparator)
     fig = trajectory_chart(data, measure=m, period=period, area_name=area_name, source=source, demo=demo,
                            comparator_name=comparator_name)
@@ -395,23 +440,25 @@ def _measure_section(store: Store, raw: pd.Series, shown: pd.Series, *, area: st
     status = _status(raw["status"])
     variation = latest.spc_reading
     if isinstance(shown["value"], str):
-        reading = (f"**{STATUS_WORDS[status]}.** The figure for the 12 months to {reports.long_date(period.end)} is based "
+        span = f"{raw['period']}" if indicator else f"the 12 months to {reports.long_date(period.end)}"
+        reading = (f"**{STATUS_WORDS[status]}.** The figure for {span} is based "
                    "on 1 to 4 people (or would let such a number be worked out), so it is not shown.")
         variation = ""  # read from the figure that is not shown
     else:
         reading = _plain_dates(latest.reading).replace("case(s)", "cases")
     if raw.get("coverage") == coverage.NONE:
         variation = ""  # no figure this quarter: the reading says which extract to upload
-    target = targets.for_row(kpi=m.id, area=area, breakdown="", group="", period=period)
+    target = targets.for_row(kpi=m.id, area=area, breakdown="", group="", period=_target_quarter(raw, period))
     rule = str(raw.get("target_text") or "")
     if target is not None and target.source:
         rule += f" (source: {target.source})"
     return MeasureSection(
-        kpi=m.id, name=m.name, status=status, value=_value(raw, shown, m.unit),
+        kpi=m.id, name=plain_text.clean(m.name), status=status, value=_value(raw, shown, m.unit),
         numbers=_numbers(shown, m.unit), target=_fmt(raw["target"], m.unit), target_rule=rule,
-        gap=_fmt_gap(shown["gap"], m.unit), needed=_fmt_needed(shown["needed"]),
+        gap=_fmt_gap(shown["gap"], m.unit), needed=_needed_text(raw, shown, m),
         benchmark=_fmt(raw["benchmark"], m.unit), comparison=_comparison(raw), reading=reading,
-        variation=variation, definition=m.definition, chart_png=png, chart_size=_png_size(png),
+        variation=variation, definition=plain_text.clean(m.definition), chart_png=png, chart_size=_png_size(png),
+        indicator=indicator, period=str(raw["period"]) if indicator else "",
     )
 
 
@@ -471,26 +518,87 @@ def pack_content(store: Store, *, area: str, period: Quarter | str, targets: Tar
     comparator_name = plain_text.clean(area_names(store).get(comparator, comparator))
     source, demo = data_source(store)
     start, end = twelve_months_ending(quarter.end)
-    card, _local = reports.split_scorecard(
+    card, local = reports.split_scorecard(
         reports.scorecard(store, area=area, period=quarter, targets=targets, comparator=comparator))
     shown = _shown(card)
     lines = tuple(_scorecard_line(card.loc[i], shown.loc[i]) for i in card.index)
+    # The local and published indicators the targets file speaks of: a target, or a declaration.
+    declared = {d.id for d in targets.indicators}
+    kept = local[local["target"].notna() | local["kpi"].isin(declared)].reset_index(drop=True)
+    local_shown = _shown(kept)
+    local_lines = tuple(
+        _scorecard_line(kept.loc[i], local_shown.loc[i], reports.measure_of(store, kpi=str(kept.at[i, "kpi"]),
+                                                                           targets=targets))
+        for i in kept.index)
     sections = tuple(
-        _measure_section(store, card.loc[i], shown.loc[i], area=area, area_name=area_name, period=quarter,
+        _measure_section(store, frame.loc[i], frame_shown.loc[i], area=area, area_name=area_name, period=quarter,
                          targets=targets, comparator=comparator, comparator_name=comparator_name, source=source,
                          demo=demo)
-        for i in card.index if not _missing(card.at[i, "target"])
+        for frame, frame_shown in ((card, shown), (kept, local_shown))
+        for i in frame.index if not _missing(frame.at[i, "target"])
     )
-    counts = {s: sum(1 for line in lines if line.status == s) for s in ("red", "amber", "green", "grey")}
+    counts = {s: sum(1 for line in lines + local_lines if line.status == s) for s in ("red", "amber", "green", "grey")}
     return PackContent(
         area=area, area_name=area_name, period=quarter, window_start=start, window_end=end,
         produced=produced or date.today(), demo=demo, comparator=comparator, comparator_name=comparator_name,
         source=source, counts=counts, scorecard=lines, measures=sections,
         exceptions=_exception_lines(store, area=area, period=quarter, targets=targets, card=card),
-        definitions=_definitions(card, targets=targets, area=area, period=quarter),
+        definitions=_definitions(card, targets=targets, area=area, period=quarter)
+        + _indicator_definitions(store, kept, targets=targets),
         coverage_notes=tuple(coverage.notes(card)),
         published_notes=_published_notes(card),
+        indicators=local_lines, other_indicators=len(local) - len(kept),
+        comparisons=_comparisons(store, pd.concat([card, kept], ignore_index=True), area=area, area_name=area_name,
+                                 targets=targets, source=source, demo=demo),
     )
+
+
+def _comparisons(store: Store, card: pd.DataFrame, *, area: str, area_name: str, targets: TargetSet, source: str,
+                 demo: bool) -> tuple[ComparisonSection, ...]:
+    """The compare-areas chart of each headline measure (a target, off target first, as the scorecard orders
+    them) for which the partnership and at least two other areas have a figure, up to MAX_COMPARISONS."""
+    out: list[ComparisonSection] = []
+    headline = card[card["target"].notna() & card["value"].notna()] if not card.empty else card
+    for _, raw in headline.iterrows():
+        if len(out) >= MAX_COMPARISONS:
+            break
+        kpi, period = str(raw["kpi"]), str(raw["period"])
+        try:
+            rows = compare.compare(store, kpi=kpi, period=period, targets=targets, area=area)
+        except compare.CompareError:
+            continue
+        if len(rows) < MIN_COMPARED_AREAS or not rows["highlight"].any():
+            continue
+        # A figure based on 1 to 4 people is not drawn (as in the scorecard, where it is '*').
+        small = [(0 < float(v) < 5) if not _missing(v) else False
+                 for pair in zip(rows["numerator"], rows["denominator"], strict=True) for v in pair]
+        small = np.array(small, dtype=bool).reshape(-1, 2).any(axis=1) if len(rows) else np.zeros(0, bool)
+        rows = rows.assign(value=rows["value"].where(~small), lower95=rows["lower95"].where(~small),
+                           upper95=rows["upper95"].where(~small))
+        m = reports.measure_of(store, kpi=kpi, targets=targets)
+        fig = compare_figure(rows, measure=m, period_label=period, area_name=area_name, source=source, demo=demo)
+        png = figure_bytes(fig, fmt="png", width_mm=CHART_WIDTH_MM, dpi=CHART_DPI)
+        out.append(ComparisonSection(kpi=kpi, name=plain_text.clean(m.name), period=period,
+                                     reading=compare_reading(rows, measure=m, area_name=area_name),
+                                     areas=len(rows), chart_png=png, chart_size=_png_size(png)))
+    return tuple(out)
+
+
+def _indicator_definitions(store: Store, kept: pd.DataFrame, *, targets: TargetSet) -> tuple[Definition, ...]:
+    """The definitions of the indicators in the pack: as declared in the targets file, else as uploaded."""
+    out = []
+    for _, row in kept.iterrows():
+        m = reports.measure_of(store, kpi=str(row["kpi"]), targets=targets)
+        polarity = _POLARITY_WORDS.get(m.polarity, m.polarity)
+        rule = str(row.get("target_text") or "")
+        target = targets.for_row(kpi=m.id, area=str(row["area"]), breakdown="", group="",
+                                 period=_target_quarter(row, None))
+        if rule and target is not None and target.source:
+            rule += f" ({target.source})"
+        out.append(Definition(family="Local and published indicators", kpi=m.id, name=plain_text.clean(m.name),
+                              kind=f"{_UNIT_WORDS.get(m.unit, m.unit).capitalize()}; {polarity}",
+                              definition=plain_text.clean(m.definition), target=rule))
+    return tuple(out)
 
 
 def _published_notes(card: pd.DataFrame) -> tuple[str, ...]:

@@ -89,6 +89,9 @@ def _pdf_fonts() -> _Fonts:
     return _Fonts("Helvetica", "Helvetica-Bold", "Helvetica-Oblique")
 
 
+CONTENTS_DETAIL_LIMIT = 12  # level-2 lines the cover's contents list has room for
+
+
 def _x(text: str) -> str:
     """Text for a reportlab Paragraph: shown as written (``plain_text.for_reportlab``), with the
     status symbols in the symbol font."""
@@ -114,7 +117,11 @@ def _fitted(text: str, font: str, *, sizes: Sequence[float], room: float) -> tup
 
 
 def _x_bold(text: str) -> str:
-    return "".join(f"<b>{_x(t)}</b>" if bold else _x(t) for t, bold in _bold_runs(text))
+    """'**Off target**: 6.6%' with the bold runs bold; the spaces between runs kept (``_x`` trims each)."""
+    def run(t: str, bold: bool) -> str:
+        inner = f"<b>{_x(t)}</b>" if bold else _x(t)
+        return (" " if t[:1].isspace() else "") + inner + (" " if t[-1:].isspace() else "")
+    return "".join(run(t, bold) for t, bold in _bold_runs(text))
 
 
 def render_pdf(content: PackContent) -> bytes:
@@ -276,8 +283,12 @@ def render_pdf(content: PackContent) -> bytes:
                 key = f"s{self.seq.nextf('toc')}"
                 self.canv.bookmarkPage(key)
                 self.canv.addOutlineEntry(flowable.entry, key, level=flowable.level, closed=False)
-                self.notify("TOCEntry", (flowable.level, flowable.entry, self.page, key))
+                if flowable.level == 0 or detailed_contents:  # the contents list must fit on the cover
+                    self.notify("TOCEntry", (flowable.level, flowable.entry, self.page, key))
 
+    # Each measure's and comparison's page in the contents while they fit on the cover; the PDF's bookmarks
+    # list them always.
+    detailed_contents = len(content.measures) + len(content.comparisons) <= CONTENTS_DETAIL_LIMIT
     buffer = io.BytesIO()
     doc = Doc(buffer, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=22 * mm, bottomMargin=22 * mm,
               title=f"{PACK_TITLE}: {content.area_name}, {content.period}",
@@ -356,6 +367,21 @@ def render_pdf(content: PackContent) -> bytes:
         "for this quarter, or no data. Gap: value minus target, negative is worse (pp: percentage points). Cases "
         f"needed: how many more people (fewer, where lower is better) would meet the target. {PROVISIONAL_NOTE} "
         f"{SUPPRESSED_NOTE}"), small)]
+    if content.indicators:
+        story += [Spacer(1, 4 * mm), CondPageBreak(70 * mm), Paragraph("Local and published indicators", h2),
+                  Paragraph(_x("The indicators the targets file declares or sets a target for, each at its own "
+                               "period: the quarter's, or the latest year or month ending in the 12 months to "
+                               f"{reports.long_date(content.window_end)}."
+                               + (f" {content.other_indicators} more uploaded indicators are on the dashboard."
+                                  if content.other_indicators else "")), body)]
+        lines = content.indicators
+        breaks = [i for i in range(1, len(lines)) if lines[i].status != lines[i - 1].status]
+        story.append(data_table(["Status", "Indicator", "Period", "Value", "Target", "Gap", "Needed",
+                                 content.comparator_label],
+                                [[status_cell(x.status), x.measure, x.period, x.value, x.target, x.gap, x.needed,
+                                  x.benchmark] for x in lines],
+                                [29, 45, 22, 15, 15, 17, 17, 14], [x.status for x in lines], right_from=3,
+                                group_breaks=breaks))
     if content.coverage_notes:
         story += [Spacer(1, 2 * mm), Paragraph(_x(" ".join((COVERAGE_NOTE, *content.coverage_notes))), small)]
     if content.published_notes:
@@ -366,8 +392,9 @@ def render_pdf(content: PackContent) -> bytes:
         story.append(PageBreak())
         if number == 1:
             story.append(Section("Measures with a target", "2. Measures with a target"))
-        story += [Section(f"Measure {number} of {len(content.measures)}", f"2.{number} {section.name}", 1),
-                  Paragraph(_x(f"2.{number} {section.name}"), h1)]
+        title = f"{section.name}, {section.period}" if section.indicator else section.name
+        story += [Section(f"Measure {number} of {len(content.measures)}", f"2.{number} {title}", 1),
+                  Paragraph(_x(f"2.{number} {title}"), h1)]
         figures = [("Value", section.value), ("Target", section.target), ("Gap", section.gap),
                    ("Cases needed", section.needed), (content.comparator_label, section.benchmark)]
         strip = Table([[status_cell(section.status, badge), *[Paragraph(_x(v), big) for _, v in figures]],
@@ -412,6 +439,24 @@ def render_pdf(content: PackContent) -> bytes:
         story += [Spacer(1, 3 * mm), Paragraph(_x(f"{PROVISIONAL_NOTE} {SUPPRESSED_NOTE}"), small)]
     else:
         story.append(Paragraph("No provider or team is off or near target this quarter.", body))
+
+    # 4. Compared with other areas: the headline measures, where other areas' figures are loaded.
+    for number, comparison in enumerate(content.comparisons, start=1):
+        story.append(PageBreak())
+        if number == 1:
+            story.append(Section("Compared with other areas", "4. Compared with other areas"))
+        title = f"4.{number} {comparison.name}, {comparison.period}"
+        width_px, height_px = comparison.chart_size
+        chart_w = width
+        chart_h = chart_w * height_px / width_px
+        if chart_h > 200 * mm:  # many areas: keep the page
+            chart_h, chart_w = 200 * mm, 200 * mm * width_px / height_px
+        story += [Section(f"Compared with other areas {number} of {len(content.comparisons)}", title, 1),
+                  Paragraph(_x(title), h1), Paragraph(_x(comparison.reading), body),
+                  Paragraph(_x(f"Every area with a figure for {comparison.period} ({comparison.areas} areas), best "
+                               "first, each compared with England through its 95% confidence interval (the "
+                               "Fingertips rule)."), small),
+                  Image(io.BytesIO(comparison.chart_png), width=chart_w, height=chart_h)]
 
     # Appendix: definitions.
     story += [PageBreak(), Section("Appendix: definitions", "Appendix: definitions"), Paragraph("Appendix: definitions", h1),

@@ -50,6 +50,8 @@ def _chunks(items: Sequence, size: int) -> list[Sequence]:
 def slide_count(content: PackContent) -> int:
     """How many slides :func:`render_pptx` makes of ``content``."""
     return (1 + len(_chunks(content.scorecard, SCORECARD_SLIDE_ROWS)) + max(1, len(content.measures))
+            + (len(_chunks(content.indicators, SCORECARD_SLIDE_ROWS)) if content.indicators else 0)
+            + len(content.comparisons)
             + len(_chunks(content.exceptions, EXCEPTION_SLIDE_ROWS))
             + len(_chunks(content.definitions, DEFINITION_SLIDE_ROWS)))
 
@@ -223,10 +225,29 @@ def render_pptx(content: PackContent) -> bytes:
                 (*content.coverage_notes, *((PUBLISHED_NOTE, *content.published_notes) if content.published_notes
                                              else ())))
 
+    # The local and published indicators the targets file speaks of.
+    chunks = _chunks(content.indicators, SCORECARD_SLIDE_ROWS) if content.indicators else []
+    for k, chunk in enumerate(chunks, start=1):
+        number += 1
+        more = f" ({k} of {len(chunks)})" if len(chunks) > 1 else ""
+        slide = new_slide(f"Local and published indicators{more}", "Scorecard", number)
+        table(slide, 1.35, ["Status", "Indicator", "Period", "Value", "Target", "Gap", "Needed",
+                            content.comparator_label],
+              [1.75, 4.0, 1.2, 1.0, 1.0, 1.05, 1.333, 1.0],
+              [[_status_text(x.status), x.measure, x.period, x.value, x.target, x.gap, x.needed, x.benchmark]
+               for x in chunk], [x.status for x in chunk], right_from=3, size=11, row_h=0.36)
+        text(slide, 0.5, 6.45, 12.3, 0.45, [
+            "Each indicator at its own period: the quarter's, or the latest year or month ending in the 12 months "
+            f"to {reports.long_date(content.window_end)}. Needed: cases, or for a figure published without its "
+            "counts the change in value it takes."
+            + (f" {content.other_indicators} more uploaded indicators are on the dashboard."
+               if content.other_indicators else "")], size=10, colour=theme.SECONDARY_TEXT)
+
     # One slide per measure with a target.
     for k, section in enumerate(content.measures, start=1):
         number += 1
-        slide = new_slide(section.name, f"Measure {k} of {len(content.measures)}", number)
+        slide = new_slide(f"{section.name}, {section.period}" if section.indicator else section.name,
+                          f"Measure {k} of {len(content.measures)}", number)
         width_px, height_px = section.chart_size
         chart_h = 5.6
         chart_w = chart_h * width_px / height_px
@@ -280,6 +301,26 @@ def render_pptx(content: PackContent) -> bytes:
                for e in chunk], [e.status for e in chunk], right_from=4, size=10.5, row_h=0.34)
         text(slide, 0.5, 6.55, 12.3, 0.35, [f"Providers and teams off or near target. {PROVISIONAL_NOTE} "
                                             f"{SUPPRESSED_NOTE}"], size=10, colour=theme.SECONDARY_TEXT)
+
+    # Compared with other areas: one slide per headline measure.
+    for k, comparison in enumerate(content.comparisons, start=1):
+        number += 1
+        slide = new_slide(f"{comparison.name}, {comparison.period}: compared with other areas",
+                          f"Compared with other areas {k} of {len(content.comparisons)}", number)
+        width_px, height_px = comparison.chart_size
+        chart_h = 5.5
+        chart_w = chart_h * width_px / height_px
+        if chart_w > 8.4:
+            chart_w, chart_h = 8.4, 8.4 * height_px / width_px
+        slide.shapes.add_picture(io.BytesIO(comparison.chart_png), Inches(0.5), Inches(1.3), Inches(chart_w),
+                                 Inches(chart_h))
+        x = 0.5 + chart_w + 0.3
+        text(slide, x, 1.4, _SLIDE_W - 0.5 - x, 3.0, [comparison.reading], size=15, space_after=4)
+        text(slide, x, 4.6, _SLIDE_W - 0.5 - x, 1.6, [
+            f"Every area with a figure for {comparison.period} ({comparison.areas} areas), best first, each "
+            "compared with England through its 95% confidence interval (the Fingertips rule)."],
+             size=11, colour=theme.SECONDARY_TEXT)
+        slide.notes_slide.notes_text_frame.text = comparison.reading
 
     # Appendix: definitions.
     chunks = _chunks(content.definitions, DEFINITION_SLIDE_ROWS)

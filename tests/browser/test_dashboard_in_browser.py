@@ -31,6 +31,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 PAGES = [("overview", "Overview"), ("trajectories", "Trajectories"), ("providers", "Providers and teams"),
+         ("compare", "Compare areas"),
          ("equality", "Equality"), ("criminal_justice", "Criminal justice"), ("quality", "Data quality and TOPs"),
          ("export", "Export"), ("about", "About the measures"), ("upload", "Upload")]
 

@@ -122,18 +122,46 @@ def _scorecard_figures(card: pd.DataFrame) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def test_content_follows_the_scorecard(content: pack.PackContent, card: pd.DataFrame) -> None:
+@pytest.fixture(scope="module")
+def local(demo: tuple[Store, Path]) -> pd.DataFrame:
+    """The scorecard's second section: the demo's local indicators (data/targets.toml declares them all)."""
+    store, _ = demo
+    return reports.split_scorecard(reports.scorecard(store, area=AREA, period=Quarter.parse(PERIOD),
+                                                     targets=load_targets()))[1]
+
+
+def test_content_follows_the_scorecard(content: pack.PackContent, card: pd.DataFrame, local: pd.DataFrame) -> None:
     assert content.area_name == "Northvale (demo)" and content.demo
     assert content.window_start == date(2024, 1, 1) and content.window_end == date(2024, 12, 31)
     assert [line.kpi for line in content.scorecard] == list(card["kpi"])  # reds first, as the scorecard
-    targeted = list(card.loc[card["target"].notna(), "kpi"])
-    assert [s.kpi for s in content.measures] == targeted and len(targeted) >= 5
-    assert content.counts == {s: int((card["status"] == s).sum()) for s in ("red", "amber", "green", "grey")}
+    # The local indicators, each at its own period: the quarter's, or the year 2023-24 (the latest ending by Q3).
+    assert [line.kpi for line in content.indicators] == list(local["kpi"]) and len(local) == 6
+    assert {line.kpi: line.period for line in content.indicators} == {
+        "iom_cohort": PERIOD, "custody_numbers": PERIOD, "hepc_tested": PERIOD, "reoffending_iom": "2023-24",
+        "females_custody": "2023-24", "needle_sharing": "2023-24"}
+    targeted = list(card.loc[card["target"].notna(), "kpi"]) + list(local.loc[local["target"].notna(), "kpi"])
+    assert [s.kpi for s in content.measures] == targeted and len(targeted) >= 11
+    assert [s.indicator for s in content.measures].count(True) == 6
+    both = pd.concat([card, local])
+    assert content.counts == {s: int((both["status"] == s).sum()) for s in ("red", "amber", "green", "grey")}
     first = content.measures[0]
     assert first.chart_png[:8] == b"\x89PNG\r\n\x1a\n"
     assert first.chart_size[0] == math.ceil(pack.CHART_WIDTH_MM / 25.4 * pack.CHART_DPI)
     assert "**" in first.reading and "2024-12-31" not in first.reading and "31 December 2024" in first.reading
-    assert len(content.definitions) == len(MEASURES)
+    assert len(content.definitions) == len(MEASURES) + len(content.indicators)
+    assert content.definitions[-1].family == "Local and published indicators"
+
+
+def test_compared_with_other_areas(content: pack.PackContent, card: pd.DataFrame, local: pd.DataFrame) -> None:
+    """The headline measures (a target; off target first) where the demo's three partnerships have figures: at most
+    four, each read in words with Northvale's rank among the three."""
+    assert 1 <= len(content.comparisons) <= pack.MAX_COMPARISONS
+    with_targets = [k for k in pd.concat([card, local])["kpi"] if k in set(card.loc[card["target"].notna(), "kpi"])
+                    | set(local.loc[local["target"].notna(), "kpi"])]
+    assert [c.kpi for c in content.comparisons] == with_targets[:len(content.comparisons)]
+    for c in content.comparisons:
+        assert c.areas == 3 and c.chart_png[:8] == b"\x89PNG\r\n\x1a\n"
+        assert re.fullmatch(r"Northvale \(demo\): [0-9.,%]+, (1st|2nd|3rd) of 3; .+\.", c.reading), c.reading
 
 
 def test_exception_report_keeps_small_numbers_out(content: pack.PackContent, demo: tuple[Store, Path]) -> None:
@@ -176,21 +204,28 @@ def test_pdf_pages(pdf: Path, content: pack.PackContent) -> None:
         assert f"Page {page} of {total}" in text
         head = text.strip().splitlines()[0]
         assert "Northvale (demo) · 2024-25 Q3 · rolling 12 months to 31 December 2024" in head
-        found = [s for s in ("Scorecard", "Measure ", "Exception report", "Appendix: definitions") if s in head]
+        found = [s for s in ("Scorecard", "Measure ", "Exception report", "Compared with other areas",
+                             "Appendix: definitions") if s in head]
         assert len(found) == 1, head
         sections.append(found[0])
     measures = len(content.measures)
-    # The cover, the scorecard, one page per measure with a target, the exceptions, the appendix: in order.
+    # The cover, the scorecard, one page per measure with a target, the exceptions, the comparisons, the appendix.
+    compared = len(content.comparisons)
     assert sections == (["cover"] + ["Scorecard"] * sections.count("Scorecard") + ["Measure "] * measures
                         + ["Exception report"] * sections.count("Exception report")
+                        + ["Compared with other areas"] * compared
                         + ["Appendix: definitions"] * sections.count("Appendix: definitions"))
-    assert sections.count("Scorecard") == 1  # 25 measures fit on one A4 page
+    # 25 measures fill one A4 page; the local indicators' table goes on the next.
+    assert sections.count("Scorecard") == 2 and "Local and published indicators" in _text(pdf, 3)
     # Providers and teams by name (data/names.csv) take two or three lines each: the report runs to 4 pages.
     assert 1 <= sections.count("Exception report") <= 4 and 1 <= sections.count("Appendix: definitions") <= 3
-    assert total == 1 + 1 + measures + sections.count("Exception report") + sections.count("Appendix: definitions")
+    assert total == (1 + 2 + measures + sections.count("Exception report") + compared
+                     + sections.count("Appendix: definitions"))
     for number, section in enumerate(content.measures, start=1):
-        page_text = _text(pdf, 2 + number)
+        page_text = _text(pdf, 3 + number)
         assert f"Measure {number} of {measures}" in page_text and section.name in page_text
+        if section.indicator:  # read at its own period, named in the title
+            assert f"{section.name}, {section.period}" in " ".join(page_text.split())
 
 
 def test_pdf_text_has_the_scorecard(pdf: Path, card: pd.DataFrame) -> None:
@@ -227,13 +262,16 @@ def test_pdf_has_no_client_identifiers(pdf: Path, client_ids: set[str]) -> None:
 def test_pptx_slides(pptx: bytes, content: pack.PackContent, card: pd.DataFrame) -> None:
     deck = Presentation(io.BytesIO(pptx))
     assert deck.slide_width * 9 == deck.slide_height * 16
-    expected = (1 + math.ceil(len(card) / pack.SCORECARD_SLIDE_ROWS) + len(content.measures)
-                + math.ceil(len(content.exceptions) / pack.EXCEPTION_SLIDE_ROWS)
-                + math.ceil(len(MEASURES) / pack.DEFINITION_SLIDE_ROWS))
+    expected = (1 + math.ceil(len(card) / pack.SCORECARD_SLIDE_ROWS) + 1 + len(content.measures)
+                + math.ceil(len(content.exceptions) / pack.EXCEPTION_SLIDE_ROWS) + len(content.comparisons)
+                + math.ceil((len(MEASURES) + len(content.indicators)) / pack.DEFINITION_SLIDE_ROWS))
     assert len(deck.slides) == expected == pack.slide_count(content)
     slides = list(deck.slides)
     assert pack.DEMO_MARK in _slide_text(slides[0]) and "Northvale (demo)" in _slide_text(slides[0])
-    first_measure = 1 + math.ceil(len(card) / pack.SCORECARD_SLIDE_ROWS)
+    indicators = _slide_text(slides[1 + math.ceil(len(card) / pack.SCORECARD_SLIDE_ROWS)])
+    assert "Local and published indicators" in indicators
+    assert all(line.measure in indicators and line.period in indicators for line in content.indicators)
+    first_measure = 2 + math.ceil(len(card) / pack.SCORECARD_SLIDE_ROWS)
     for offset, section in enumerate(content.measures):
         slide = slides[first_measure + offset]
         assert section.name in _slide_text(slide)

@@ -101,15 +101,16 @@ def dip(demo: list[DemoFile]) -> pd.DataFrame:
 
 
 def test_files_come_oldest_quarter_first_with_indicators_last(demo: list[DemoFile]) -> None:
-    assert len(demo) == 3 * 20 + 1
-    quarterly = demo[:-1]
+    assert len(demo) == 3 * 20 + 2
+    quarterly = demo[:-2]
     assert [f.kind for f in quarterly] == ["journeys", "tops", "dip"] * 20
     assert [f.period for f in quarterly[::3]] == QUARTERS
     assert QUARTERS[0] == "2021-22 Q3" and QUARTERS[-1] == "2026-27 Q2"
     for f in quarterly:
         assert f.path.name == f"{f.kind}_{f.period.replace(' ', '_')}.csv"
         assert f.path.is_file()
-    assert demo[-1].kind == "indicators" and demo[-1].period is None and demo[-1].path.name == "indicators.csv"
+    assert [(f.kind, f.period, f.path.name) for f in demo[-2:]] == [
+        ("indicators", None, "indicators.csv"), ("indicators", None, "local_indicators.csv")]
 
 
 def test_same_seed_gives_identical_bytes_and_another_seed_differs(demo: list[DemoFile], tmp_path: Path) -> None:
@@ -344,7 +345,7 @@ def test_dip_counts_keep_parts_within_wholes(dip: pd.DataFrame) -> None:
 
 
 def test_indicators_benchmark_england_and_name_the_partnerships(demo: list[DemoFile]) -> None:
-    df = read(demo[-1].path)
+    df = read(demo[-2].path)
     england = df[df["AREA_CODE"] == "E92000001"]
     assert set(england["AREA_NAME"]) == {"England"}
     expected = {"effective_treatment_rate", "completions_opiate", "completions_non_opiate", "completions_alcohol",
@@ -379,6 +380,38 @@ def test_the_loader_accepts_every_demo_file(store, tmp_path: Path) -> None:
     from metrics.registry import measure_ids
 
     results = load_demo(store, out_dir=tmp_path / "demo", measure_ids=measure_ids())
-    assert len(results) == 61
-    assert [r.status for r in results] == ["loaded"] * 61, [r.message for r in results if not r.ok]
+    assert len(results) == 62
+    assert [r.status for r in results] == ["loaded"] * 62, [r.message for r in results if not r.ok]
     assert [r.periods for r in results[:3]] == [("2021-22 Q3",)] * 3
+
+
+def test_local_indicators_follow_each_partnership_story(demo: list[DemoFile]) -> None:
+    """The plans' local indicators: custody numbers and hepatitis C testing each quarter, females re-entering
+    custody and needle sharing each financial year; improving Northvale gets better, declining Southmere worse."""
+    df = read(demo[-1].path)
+    assert set(df["AREA_CODE"]) == {p.code for p in DEMO_PARTNERSHIPS}
+    counts = df.groupby("INDICATOR").size().to_dict()
+    assert counts == {"custody_numbers": 3 * 20, "hepc_tested": 3 * 20, "females_custody": 3 * 5,
+                      "needle_sharing": 3 * 5}
+    with_counts = df[df["INDICATOR"].isin(["hepc_tested", "needle_sharing"])]
+    numerator, denominator = with_counts["NUMERATOR"].astype(int), with_counts["DENOMINATOR"].astype(int)
+    assert (numerator <= denominator).all() and (denominator > 0).all() and (with_counts["VALUE"] == "").all()
+    assert set(with_counts["UNIT"]) == {"proportion"}
+    north, south = DEMO_PARTNERSHIPS[0].code, DEMO_PARTNERSHIPS[1].code
+
+    def first_last(area: str, indicator: str) -> tuple[float, float]:
+        rows = df[(df["AREA_CODE"] == area) & (df["INDICATOR"] == indicator)]
+        if rows["VALUE"].iloc[0] != "":
+            values = pd.to_numeric(rows["VALUE"])
+        else:
+            values = rows["NUMERATOR"].astype(int) / rows["DENOMINATOR"].astype(int)
+        return float(values.iloc[0]), float(values.iloc[-1])
+
+    for indicator in ("custody_numbers", "females_custody", "needle_sharing"):
+        assert first_last(north, indicator)[1] < first_last(north, indicator)[0], indicator
+        assert first_last(south, indicator)[1] > first_last(south, indicator)[0], indicator
+    assert first_last(north, "hepc_tested")[1] > first_last(north, "hepc_tested")[0] + 0.1
+    assert first_last(south, "hepc_tested")[1] < first_last(south, "hepc_tested")[0] - 0.1
+    # Haringey's IOM cohort: Northvale's starts at the plan's 70.
+    iom = read(demo[-2].path)
+    assert iom[(iom["AREA_CODE"] == north) & (iom["INDICATOR"] == "iom_cohort")]["VALUE"].iloc[0] in {"68", "69", "70", "71", "72"}

@@ -577,3 +577,28 @@ def test_exit_2_on_wrong_usage(args: list[str], message: str, run: Callable[...,
     assert ran.code == 2, ran.err
     assert ran.out == ""
     assert "usage: python -m metrics" in ran.err and message in ran.err
+
+
+def test_indicator_lines_use_the_indicator_unit_and_polarity(run: Callable[..., Ran],
+                                                             targets_file: Callable[[str], str]) -> None:
+    """Exceptions as text at 2024-25 Q1 (the samples' indicators.csv): the IOM cohort is 136, declared lower-is-better
+    here with a level target of 120: red (16 over, more than 2% of 120), 136 - 120 = 16 fewer cases needed.
+    Re-offending is 31.5% for 2024-25 (published as a percentage, without counts), which ends after Q1: not
+    Q1's figure. At 2024-25 Q4 it is; declared down with a level of 30%: red, and what it takes is a fall of
+    1.5 percentage points, not 'cases'."""
+    path = targets_file(
+        '[[indicator]]\nid = "iom_cohort"\npolarity = "down"\n\n'
+        '[[indicator]]\nid = "reoffending_iom"\npolarity = "down"\n\n'
+        '[[target]]\nmeasure = "iom_cohort"\narea = "*"\nkind = "level"\nvalue = 120\n\n'
+        '[[target]]\nmeasure = "reoffending_iom"\narea = "*"\nkind = "level"\nvalue = 0.30\n')
+    ran = run("exceptions", "--period", Q1, "--targets", path)
+    assert ran.code == 0, ran.err
+    lines = [line for line in ran.out.splitlines() if "Integrated Offender" in line]
+    assert lines == [f"✖ Off target        {AREA} {Q1} Integrated Offender Management cohort size: 136; "
+                     "target 120; 16 fewer case(s) needed"]
+    assert "Re-offending" not in ran.out
+    ran = run("exceptions", "--period", "2024-25 Q4", "--targets", path)
+    assert ran.code == 0, ran.err
+    lines = [line for line in ran.out.splitlines() if "Re-offending" in line]
+    assert lines == [f"✖ Off target        {AREA} 2024-25 Re-offending rate of the IOM cohort: 31.5%; target 30.0%; "
+                     "needs to fall by 1.5 percentage points"]

@@ -270,7 +270,10 @@ def test_byar_properties(count: int) -> None:
         (0.5, 0.4, 0.6, 0.3, "down", WORSE),
         (0.5, 0.4, 0.6, 0.7, "up", WORSE),
         (0.5, 0.4, 0.6, 0.7, "down", BETTER),
-        (0.5, 0.4, 0.6, 0.3, "neutral", NOT_COMPARED),
+        (0.5, 0.4, 0.6, 0.3, "neutral", "higher"),  # Fingertips' blue: no better or worse (spec/cli.md)
+        (0.5, 0.4, 0.6, 0.7, "neutral", "lower"),
+        (0.5, 0.4, 0.6, 0.5, "neutral", SIMILAR),
+        (None, 0.4, 0.6, 0.3, "neutral", NOT_COMPARED),
         (None, 0.4, 0.6, 0.3, "up", NOT_COMPARED),
         (0.5, 0.4, 0.6, None, "up", NOT_COMPARED),
         (0.5, float("nan"), float("nan"), 0.3, "up", NOT_COMPARED),

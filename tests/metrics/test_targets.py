@@ -34,7 +34,19 @@ def test_default_file_holds_the_plans_targets() -> None:
     assert by_measure["data_quality"].value == 0.98
     assert by_measure["parental_status_recorded"].value == 0.90
     assert by_measure["top_exits"].change == 0.20
-    assert set(by_measure) <= set(measure_ids())
+    # The plans' local indicators: declared (polarity never guessed) and given targets.
+    local = {"iom_cohort", "reoffending_iom", "females_custody", "custody_numbers", "hepc_tested", "needle_sharing"}
+    assert set(by_measure) <= set(measure_ids()) | local and local <= set(by_measure)
+    declared = {d.id: d.polarity for d in targets.indicators}
+    assert declared == {"iom_cohort": "up", "reoffending_iom": "down", "females_custody": "down",
+                        "custody_numbers": "down", "hepc_tested": "up", "needle_sharing": "down"}
+    iom = by_measure["iom_cohort"]
+    assert (iom.area, iom.kind, iom.start_value, iom.end_value, str(iom.end_period)) == (
+        "E99000101", "trajectory", 70, 310, "2025-26 Q3")
+    assert (by_measure["reoffending_iom"].change, by_measure["females_custody"].change) == (-0.12, -0.054)
+    assert (by_measure["needle_sharing"].value, by_measure["needle_sharing"].polarity) == (0.12, "down")
+    assert [(g.name, g.areas) for g in targets.groups] == [
+        ("Demo partnerships", ("E99000101", "E99000102", "E99000103"))]
 
 
 def test_level_statuses_and_cases_needed() -> None:
