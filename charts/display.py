@@ -61,6 +61,34 @@ def comparison_table(frame: pd.DataFrame, *, measure: Measure) -> pd.DataFrame:
     return out.drop(columns=blank)
 
 
+SERIES_COLUMNS = ["Period", "Value", "95% interval", "Numerator", "Denominator", "Target", "Status", "Benchmark",
+                  "SPC"]
+
+
+def series_table(series: pd.DataFrame, *, measure: Measure, benchmark_name: str = "Benchmark") -> pd.DataFrame:
+    """A trend chart's figures as a table (its text alternative): each period's value, interval, counts,
+    target, status, the benchmark and the SPC reading of the point; the whole partnership only."""
+    if series.empty:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    rows = series[series["breakdown"].fillna("") == ""] if "breakdown" in series else series
+    out = pd.DataFrame({
+        "Period": [plain_text.clean(p) for p in rows["period"]],
+        "Value": [measure.format(None if pd.isna(v) else float(v)) for v in rows["value"]],
+        "95% interval": [_interval(measure, lo, hi) for lo, hi in zip(rows["lower95"], rows["upper95"], strict=True)],
+        "Numerator": [_count(v) for v in rows["numerator"]] if "numerator" in rows else "",
+        "Denominator": [_count(v) for v in rows["denominator"]] if "denominator" in rows else "",
+        "Target": [measure.format(float(t)) if not pd.isna(t) else "" for t in rows["target"]]
+        if "target" in rows else "",
+        "Status": [_status(s) if isinstance(s, str) else "" for s in rows["status"]] if "status" in rows else "",
+        "Benchmark": [measure.format(float(b)) if not pd.isna(b) else "" for b in rows["benchmark"]]
+        if "benchmark" in rows else "",
+        "SPC": [str(p) if isinstance(p, str) else "" for p in rows["spc_point"]] if "spc_point" in rows else "",
+    })
+    out = out.rename(columns={"Benchmark": plain_text.clean(benchmark_name) or "Benchmark"})
+    empty = [c for c in out.columns if c != "Period" and (out[c].astype(str) == "").all()]
+    return out.drop(columns=empty).reset_index(drop=True)
+
+
 def exception_table(report: pd.DataFrame) -> pd.DataFrame:
     """The exception report: who is red or amber, on what, by how much, and what it takes.
 

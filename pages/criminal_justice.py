@@ -41,3 +41,6 @@ referrals = state.series(version, "cj_referrals", selection.area, selection.comp
 downloads.show_figure(figures.trend_figure, referrals, measure=measure("cj_referrals"),
                       area_name=selection.area_name, benchmark_name=selection.comparator_name, source=source, demo=demo,
                       name=f"cj referrals {selection.area_name}")
+with st.expander("The figures in this chart"):  # the chart's text alternative
+    st.dataframe(display.series_table(referrals, measure=measure("cj_referrals"),
+                                      benchmark_name=selection.comparator_name), hide_index=True, width="stretch")

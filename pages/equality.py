@@ -28,6 +28,9 @@ for kpi in ("bme_share", "ethnic_minority_share"):
     downloads.show_figure(figures.trend_figure, data, measure=measure(kpi), area_name=selection.area_name,
                           benchmark_name=selection.comparator_name, source=source, demo=demo,
                           name=f"{kpi} trend {selection.area_name}")
+    with st.expander(f"The figures in this chart: {measure(kpi).name}"):  # the chart's text alternative
+        st.dataframe(display.series_table(data, measure=measure(kpi), benchmark_name=selection.comparator_name),
+                     hide_index=True, width="stretch")
 
 st.subheader("Every measure by group")
 left, right = st.columns([3, 2])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from charts import figures, plain_text
+from charts import display, figures, plain_text
 from metrics.registry import MEASURES, measure
 from metrics.reports import describe_latest, published_beside
 from pages import downloads, state
@@ -47,4 +47,7 @@ st.subheader("Statistical process control")
 downloads.show_figure(figures.spc_figure, data, measure=m, area_name=selection.area_name, source=source, demo=demo,
                       name=f"{kpi} spc {selection.area_name}")
 st.markdown(latest.spc_reading)
+with st.expander("The figures in these charts"):  # the charts' text alternative
+    st.dataframe(display.series_table(data, measure=m, benchmark_name=selection.comparator_name), hide_index=True,
+                 width="stretch")
 downloads.table_downloads(data, name=f"series-{kpi}-{selection.area}")

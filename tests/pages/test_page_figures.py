@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.pages.helpers import open_page
@@ -103,6 +104,12 @@ def test_trajectories_shows_retention_against_its_target(sample_db: Path) -> Non
     limits = [_array(t["y"]) for t in spc["data"] if t.get("name", "").startswith("Process limits")]
     np.testing.assert_allclose(sorted(float(limit[0]) for limit in limits), [0.675 - 0.399, 0.675 + 0.399])
     assert "Assurance: hit and miss" in at.markdown[1].value
+    # The charts' text alternative: the same figures as a table on the page.
+    [table] = [d.value for d in at.dataframe if "SPC" in d.value.columns]
+    assert list(table["Period"]) == ["2024-25 Q1", "2024-25 Q2"]
+    assert list(table["Value"]) == ["75.0%", "60.0%"] and list(table["Target"]) == ["81.0%", "81.0%"]
+    assert list(table["Numerator"]) == ["3", "3"] and list(table["Denominator"]) == ["4", "5"]
+    assert list(table["Status"]) == ["✖ Off target", "✖ Off target"]
 
 
 def test_providers_shows_each_provider_and_the_funnel_centre(sample_db: Path) -> None:
@@ -347,3 +354,49 @@ def test_trajectories_opens_on_numbers_in_effective_treatment(sample_db: Path) -
     assert _metrics(at)["Value, 2024-25 Q2"] == ("3", "+0")
     trend, _ = _charts(at)
     np.testing.assert_allclose(_array(_trace(trend, "Northvale")["y"]), [3, 3])
+
+
+def test_overview_lists_the_local_indicators_with_their_targets(sample_db: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The samples' indicators.csv gives Northvale an IOM cohort of 136 for 2024-25 Q1 (April to June 2024) and
+    a re-offending rate of 31.5% for the year 2024-25. At 2024-25 Q2 (12 months to 30 September 2024) the
+    scorecard's second section shows the cohort at its own quarter, Q1, the latest ending by 30 September; the
+    year 2024-25 ends on 31 March 2025, after the quarter, so re-offending is not shown.
+
+    Targets file: the cohort declared higher-is-better, level 150: 136 is 14 short, more than 2% of 150 (3), so
+    off target; 150 - 136 = 14 more cases needed. Comparator England has no cohort figure: blank."""
+    targets = tmp_path / "targets.toml"
+    targets.write_text('[[indicator]]\nid = "iom_cohort"\npolarity = "up"\nname = "IOM cohort"\n\n'
+                       '[[target]]\nmeasure = "iom_cohort"\narea = "*"\nkind = "level"\nvalue = 150\n',
+                       encoding="utf-8")
+    monkeypatch.setenv("KPI_TARGETS", str(targets))
+    at = _app("overview")
+    assert "Local and published indicators" in [s.value for s in at.subheader]
+    [table] = [d.value for d in at.dataframe if "Indicator" in d.value.columns]
+    assert list(table["Indicator"]) == ["IOM cohort"]
+    row = table.iloc[0]
+    assert (row["Status"], row["Period"], row["Value"], row["Target"], row["Gap"], row["Needed"]) == (
+        "✖ Off target", "2024-25 Q1", "136", "150", "-14", "14 cases")
+    assert row["England"] == "" and "indicators.csv" in row["Source"]
+    # The measures' table does not hold it: each section has its own rows.
+    measures = at.dataframe[0].value
+    assert "IOM cohort" not in set(measures["Measure"]) and len(measures) == 25
+
+
+def test_overview_without_indicators_has_no_second_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the journeys, TOPs and DIP samples loaded: no indicators, so no 'Local and published indicators'."""
+    from loaders.load import load_file
+    from loaders.store import open_store
+    from metrics.registry import measure_ids
+    from metrics.results import refresh_results
+    from tests.conftest import SAMPLES
+
+    path = tmp_path / "no-indicators.duckdb"
+    monkeypatch.setenv("KPI_DB", str(path))
+    with open_store(path) as store:
+        for name in ("journeys.csv", "tops.csv", "dip.csv"):
+            assert load_file(store, data=(SAMPLES / name).read_bytes(), file_name=name, measure_ids=measure_ids(),
+                             on_change=refresh_results).status == "loaded"
+    at = _app("overview")
+    assert "Local and published indicators" not in [s.value for s in at.subheader]
+    assert not [d for d in at.dataframe if "Indicator" in d.value.columns]
