@@ -805,6 +805,15 @@ SOURCE_WORDS = {"viewit": "Published by NDTMS ViewIt", "fingertips": "Published 
                 "indicators": "Published (indicators upload)"}
 
 
+def previous_values(trends: Mapping[str, Sequence[float | None]], *, quarters_back: int) -> pd.DataFrame:
+    """Each measure's whole-partnership value ``quarters_back`` quarters before the last of ``trends``
+    (``reports.recent_values``, oldest first): the scorecard's previous figures, for
+    :func:`scorecard_table`, without computing a whole scorecard for another quarter."""
+    rows = [(kpi, values[-1 - quarters_back]) for kpi, values in trends.items() if len(values) > quarters_back]
+    return pd.DataFrame({"kpi": [k for k, _ in rows],
+                         "value": pd.array([np.nan if v is None else v for _, v in rows], dtype=float)})
+
+
 def _previous(current: pd.DataFrame, previous: pd.DataFrame | None) -> np.ndarray:
     """The previous figure for each current row, matched on measure (and group)."""
     if previous is None or previous.empty or "value" not in previous:
@@ -908,7 +917,9 @@ def indicator_table(indicators_df: pd.DataFrame, *, comparator_name: str = "Engl
         if is_missing(needed):
             needed_text = ""
         elif is_missing(r.get("numerator")) and unit != "count":
-            needed_text = format_change(float(needed) * (-1 if r.get("polarity") == "down" else 1), unit)
+            # Published without its counts: the change in value it takes, in words ('fall of 4.1 pp').
+            needed_text = (f"{'fall' if r.get('polarity') == 'down' else 'rise'} of "
+                           f"{format_change(float(needed), unit).lstrip('+')}") if float(needed) else "0"
         else:
             needed_text = f"{float(needed):,.0f}" + (" cases" if float(needed) != 1 else " case")
         comparison = r.get("benchmark_comparison")
