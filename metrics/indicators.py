@@ -14,6 +14,7 @@ measure's, at the quarter it counts for.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import pandas as pd
@@ -132,16 +133,18 @@ def previous_year(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["kpi", "area", "breakdown", "group", "period", "value"])
     keys = rows[["kpi", "area", "breakdown", "group", "period", "period_kind", "window_end"]].copy()
     keys["window_end"] = pd.to_datetime(keys["window_end"]).dt.date
-    store.register("later_figures", keys)
+    # A name of its own per call: sessions share the connection, and another's frame must never be read.
+    name = f"later_figures_{uuid.uuid4().hex}"
+    store.register(name, keys)
     try:
         return store.df(
-            """SELECT l.kpi, l.area, l.breakdown, l."group", l.period, i.value
-               FROM later_figures l JOIN current_indicators i
+            f"""SELECT l.kpi, l.area, l.breakdown, l."group", l.period, i.value
+               FROM {name} l JOIN current_indicators i
                  ON i.indicator = l.kpi AND i.area_code = l.area AND i.breakdown = l.breakdown
                 AND i.grp = l."group" AND i.period_kind = l.period_kind
                 AND i.period_end = last_day(l.window_end - INTERVAL 12 MONTH)""")
     finally:
-        store.unregister("later_figures")
+        store.unregister(name)
 
 
 def benchmarks(store: Store, rows: pd.DataFrame, comparator: str) -> pd.Series:
