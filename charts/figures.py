@@ -805,15 +805,6 @@ SOURCE_WORDS = {"viewit": "Published by NDTMS ViewIt", "fingertips": "Published 
                 "indicators": "Published (indicators upload)"}
 
 
-def previous_values(trends: Mapping[str, Sequence[float | None]], *, quarters_back: int) -> pd.DataFrame:
-    """Each measure's whole-partnership value ``quarters_back`` quarters before the last of ``trends``
-    (``reports.recent_values``, oldest first): the scorecard's previous figures, for
-    :func:`scorecard_table`, without computing a whole scorecard for another quarter."""
-    rows = [(kpi, values[-1 - quarters_back]) for kpi, values in trends.items() if len(values) > quarters_back]
-    return pd.DataFrame({"kpi": [k for k, _ in rows],
-                         "value": pd.array([np.nan if v is None else v for _, v in rows], dtype=float)})
-
-
 def _previous(current: pd.DataFrame, previous: pd.DataFrame | None) -> np.ndarray:
     """The previous figure for each current row, matched on measure (and group)."""
     if previous is None or previous.empty or "value" not in previous:

@@ -103,12 +103,21 @@ def _load(args: argparse.Namespace) -> int:
               "file by partnership or quarter, or raise KPI_MAX_UPLOAD_MB.")
         return 1
     results: list[LoadResult] = []
-    with open_store(args.db) as store:
-        for name in args.files:
-            results.append(load_file(
-                store, data=Path(name).read_bytes(), file_name=name, kind=args.kind, period=args.period,
-                user=config.current_user(), measure_ids=measure_ids(), on_change=refresh_results,
-            ))
+    busy: StoreError | None = None
+    for name in args.files:
+        # The write is taken for one file at a time (each its own transaction), so the dashboard's pages
+        # and other commands get their turn between files; waiting for it is said on standard error.
+        try:
+            with open_store(args.db) as store:
+                results.append(load_file(
+                    store, data=Path(name).read_bytes(), file_name=name, kind=args.kind, period=args.period,
+                    user=config.current_user(), measure_ids=measure_ids(), on_change=refresh_results,
+                ))
+        except StoreError as exc:  # the database was not to be had: say what landed before, then why
+            busy = exc
+            break
+    if busy is not None and not results:
+        raise busy
     lines: list[str] = []
     for r in results:
         lines.append(r.message)
@@ -122,6 +131,9 @@ def _load(args: argparse.Namespace) -> int:
         problems = [p for r in results for p in r.problems]
         Path(args.errors_csv).write_text(problems_csv(problems), encoding="utf-8")
     _emit([_result_row(r) for r in results], args.format, lines)
+    if busy is not None:
+        print(f"error: {busy} Not loaded: {', '.join(args.files[len(results):])}.", file=sys.stderr)
+        return 1
     return 0 if all(r.ok for r in results) else 1
 
 

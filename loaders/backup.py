@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders import config
-from loaders.store import DatabaseBusy, Store, StoreError, open_store, schema_version_expected
+from loaders.store import DatabaseBusy, Store, StoreError, open_store, schema_version_expected, write_turn
 
 BACKUP_DATABASE = "dashboard.duckdb"
 BACKUP_KEY = "client.key"
@@ -52,10 +52,7 @@ def backup_database(store_or_path: Store | str | os.PathLike[str], *, to: Path) 
     try:
         store = open_store(path, read_only=True)
     except DatabaseBusy as exc:
-        raise DatabaseBusy(
-            f"The database {path} is in use by another program (for example the running dashboard or a load). "
-            "Stop it and run the backup again."
-        ) from exc
+        raise DatabaseBusy(f"{exc} Nothing was backed up.") from exc
     with store:
         return _backup(store, target)
 
@@ -182,6 +179,16 @@ def _folder(backup: Path) -> Path:
 
 
 def restore_database(*, backup: Path, db_path: Path) -> Path | None:
+    """Put the database back to ``backup`` holding the write turn, so no writer comes between the check and
+    the swap (see :func:`_restore_database`)."""
+    try:
+        with write_turn(Path(db_path)):
+            return _restore_database(backup=backup, db_path=Path(db_path))
+    except DatabaseBusy as exc:
+        raise DatabaseBusy(f"{exc} Stop it and run the restore again; nothing was changed.") from exc
+
+
+def _restore_database(*, backup: Path, db_path: Path) -> Path | None:
     """Put the database (with its audit and client key) back to the state in ``backup``.
 
     The backup is verified first; the database it replaces is kept beside it as
@@ -196,11 +203,8 @@ def restore_database(*, backup: Path, db_path: Path) -> Path | None:
     if db_path.exists():
         try:
             open_store(db_path).close()  # proves no other program holds it, and checkpoints its log
-        except DatabaseBusy as exc:
-            raise DatabaseBusy(
-                f"The database {db_path} is in use by another program (for example the running dashboard or a "
-                "load). Stop it and run the restore again; nothing was changed."
-            ) from exc
+        except DatabaseBusy:
+            raise
         except Exception:  # a damaged database is what a restore is for: it is kept aside below
             pass
     db_path.parent.mkdir(parents=True, exist_ok=True)

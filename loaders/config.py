@@ -36,6 +36,12 @@ SETTINGS: tuple[Setting, ...] = (
         "the memory DuckDB may use for queries (e.g. 1GB, 512MB; 'default' for DuckDB's own, 80% of RAM); "
         "beyond it, large refreshes spill to a folder next to the database",
     ),
+    Setting(
+        "KPI_LOCK_WAIT",
+        "60",
+        "how many seconds a load, withdrawal, restore or backup, an upload, or a page of the dashboard waits for "
+        "another program holding the database before giving up with a message naming it",
+    ),
     Setting("KPI_TARGETS", "data/targets.toml", "the targets file the dashboard measures against"),
     Setting("KPI_NAMES", "data/names.csv", "the file naming providers and teams (AGNCY, TEAM, NAME), shown with their codes"),
     Setting("KPI_USER", "the operating-system user", "who the command line records as the uploader"),
@@ -73,6 +79,14 @@ def memory_limit() -> str | None:
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
         raise ValueError(f"KPI_MEMORY_LIMIT={value!r} is not a size such as 1GB or 512MB.")
     return value
+
+
+def lock_wait() -> float:
+    """Seconds to wait for the database when another program holds it (``KPI_LOCK_WAIT``, default 60)."""
+    try:
+        return max(0.0, float(os.environ.get("KPI_LOCK_WAIT", "60")))
+    except ValueError:
+        return 60.0
 
 
 def client_key_path(db_path: Path) -> Path:

@@ -83,12 +83,14 @@ def show_figure(draw: Callable[..., go.Figure], data: pd.DataFrame, *, name: str
 def table_downloads(frame: pd.DataFrame, *, name: str, title: str | None = None) -> None:
     """CSV and Excel downloads of a table of figures, suppressed and safe to open."""
     stem = file_stem(name)
-    table = tables.safe_table(frame)
+    # Made safe only when a button is clicked: suppressing a table on every run of every page took a
+    # sixth of the server's time with many sessions at once (bench/README.md, "Many people at once").
     left, right = st.columns(2)
-    left.download_button("Download as CSV", data=lambda: tables.to_csv_bytes(table), file_name=f"{stem}.csv",
-                         mime="text/csv", on_click="ignore", key=f"table-{stem}-csv", icon=":material/download:")
+    left.download_button("Download as CSV", data=lambda: tables.to_csv_bytes(tables.safe_table(frame)),
+                         file_name=f"{stem}.csv", mime="text/csv", on_click="ignore", key=f"table-{stem}-csv",
+                         icon=":material/download:")
     right.download_button(
-        "Download as Excel", data=lambda: tables.to_xlsx_bytes(table, title=title or name),
+        "Download as Excel", data=lambda: tables.to_xlsx_bytes(tables.safe_table(frame), title=title or name),
         file_name=f"{stem}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         on_click="ignore", key=f"table-{stem}-xlsx", icon=":material/download:")
 

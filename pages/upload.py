@@ -7,9 +7,10 @@ import streamlit as st
 from charts import display, plain_text
 from loaders import config
 from loaders.extracts import KINDS
-from loaders.load import history, load_file, withdraw_upload
+from loaders.load import LoadResult, history, load_file, withdraw_upload
 from loaders.periods import recent_quarter_labels
 from loaders.problems import problems_csv, problems_frame
+from loaders.store import DatabaseBusy
 from metrics import indicators
 from metrics.names import NamesError, names_path, save_user_names, user_names_path
 from metrics.registry import measure_ids
@@ -57,12 +58,17 @@ with st.form("upload", clear_on_submit=True):
 if submitted and files:
     results = []
     for upload in files:
+        # The write is held for one file at a time: other sessions and the command line wait their turn.
         with st.spinner(f"Checking {plain_text.for_markdown(upload.name)}..."):
-            results.append(load_file(
-                state.store(), data=upload.getvalue(), file_name=upload.name, kind=kind,
-                period=None if period.startswith("from") else period, user=user,
-                measure_ids=measure_ids(), on_change=refresh_results,
-            ))
+            try:
+                with state.writing() as writer:
+                    results.append(load_file(
+                        writer, data=upload.getvalue(), file_name=upload.name, kind=kind,
+                        period=None if period.startswith("from") else period, user=user,
+                        measure_ids=measure_ids(), on_change=refresh_results,
+                    ))
+            except DatabaseBusy as exc:
+                results.append(LoadResult(status="busy", file_name=upload.name, message=str(exc)))
     state.data_changed()
     # Rerun so that the sidebar and every figure show the new data at once; the results stay.
     st.session_state["upload_results"] = results
@@ -77,6 +83,9 @@ for number, result in enumerate(st.session_state.get("upload_results", [])):
         st.success(f"**{file_name}**: {message}", icon=":material/check_circle:")
     elif result.status == "duplicate":
         st.info(f"**{file_name}**: {message}", icon=":material/info:")
+    elif result.status == "busy":
+        st.error(f"**{file_name}** was not loaded, and nothing was changed: {message}",
+                 icon=":material/hourglass_disabled:")
     else:
         count = len(result.problems)
         st.error(f"**{file_name}** was rejected with {count} {'problem' if count == 1 else 'problems'}; "
@@ -106,10 +115,15 @@ else:
             sure = st.checkbox(f"Yes, withdraw upload {chosen.upload_id}: its rows go and the figures return to "
                                "what they were before it.")
             if st.button("Withdraw", disabled=not sure, type="secondary"):
-                withdraw_upload(state.store(), upload_id=chosen.upload_id, user=user, on_change=refresh_results)
-                state.data_changed()
-                st.success(f"Upload {chosen.upload_id} was withdrawn.")
-                st.rerun()
+                try:
+                    with state.writing() as writer:
+                        withdraw_upload(writer, upload_id=chosen.upload_id, user=user, on_change=refresh_results)
+                except DatabaseBusy as exc:
+                    st.error(plain_text.for_markdown(exc))
+                else:
+                    state.data_changed()
+                    st.success(f"Upload {chosen.upload_id} was withdrawn.")
+                    st.rerun()
 st.subheader("Targets")
 st.write("The dashboard measures against the targets file below. Upload your own (TOML, in the format of "
          "`data/targets.toml`) to replace it for everyone; it is checked first and refused with every problem "

@@ -21,6 +21,7 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KPI_DB", str(tmp_path / "test.duckdb"))
     monkeypatch.setenv("KPI_CLIENT_KEY_FILE", str(tmp_path / "client.key"))
     monkeypatch.delenv("KPI_TARGETS", raising=False)
+    monkeypatch.setenv("KPI_LOCK_WAIT", "10")  # a test that finds the database held waits 10 s, not a minute
 
 
 @pytest.fixture
