@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench import report
+from bench import report, sessions
 from bench.dataset import cached_extracts, copy_database, remove_database
 from bench.measure import GIB, ROOT, Figure, Target, median, run_worker
 from loaders.demo import DEFAULT_SEED
@@ -37,13 +37,19 @@ TREATMENT_SQL = ("current rows (journeys)", "treatment")
 SMOKE_QUARTERS = 8
 
 FIGURE_IDS = (
-    "build_full", "ingest_loader", "ingest_bare", "ingest_ratio", "refresh", "refresh_all", "refresh_agreement",
+    "build_full", "ingest_loader", "ingest_bare", "ingest_ratio", "refresh", "upload_ratio", "refresh_all",
+    "floor_seconds", "refresh_all_ratio", "refresh_agreement",
     "scorecard_warm",
-    "scorecard_cold", "series_warm", "page_first_load", "page_overview", "page_overview_cached",
+    "scorecard_cold", "series_warm", "page_first_load", "first_page_ratio", "page_overview", "page_overview_cached",
     "page_trajectories", "page_trajectories_cached", "pandas_agreement", "pandas_speed_ratio",
-    "pandas_speed_ratio_refresh", "pandas_speed_ratio_incremental", "floor_agreement", "floor_seconds",
-    "pandas_speed_ratio_floor", "memory_load", "memory_refresh", "memory_build", "memory_app",
+    "pandas_speed_ratio_refresh", "pandas_speed_ratio_incremental", "two_measures_agreement",
+    "two_measures_seconds", "pandas_speed_ratio_two_measures", "memory_load", "memory_refresh", "memory_build", "memory_app",
 )
+
+
+def figure_ids(*, smoke: bool) -> tuple[str, ...]:
+    """Every row of results.md: FIGURE_IDS, then the concurrent sessions' (N = 2, demo data, when smoke)."""
+    return FIGURE_IDS + sessions.figure_ids(smoke=smoke)
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,12 @@ class Run:
         reference = pd.read_csv(plan.db_dir / "pandas_reference.csv", dtype={"area": str, "period": str, "kpi": str})
         self.data.update(floor_runs=runs, floor_comparison=compare(reference, floor))
 
+    def floor_read(self) -> None:
+        plan = self.plan
+        self.data["floor_read_runs"] = [
+            run_worker(["floor-read", "--db", str(plan.national_db)], timeout=3600, log=plan.log)
+            for _ in range(plan.pandas_runs)]
+
     def diagnosis(self) -> None:
         from bench.diagnosis import explain_mismatches
         from loaders.store import open_store
@@ -195,6 +207,17 @@ class Run:
         chosen = others[::step][: self.plan.page_partnerships]
         self.data["pages"] = time_pages(self.plan.national_db, partnerships=chosen, log=self.plan.log,
                                         screenshots=self.plan.db_dir / "screenshots")
+
+    def concurrent_sessions(self, scale: str) -> None:
+        from bench.queries import partnerships
+
+        plan = self.plan
+        # The smoke run's database holds demo data; the full run measures a demo database beside the national one.
+        db = plan.national_db if scale == "national" or plan.smoke else sessions.demo_database(
+            plan.db_dir / "demo.duckdb", log=plan.log, reuse=plan.reuse_db)
+        self.data.setdefault("sessions", {})[scale] = sessions.time_sessions(
+            db, scale=scale, partnerships=partnerships(db), log=plan.log,
+            counts=sessions.SMOKE_SESSION_COUNTS if plan.smoke else sessions.SESSION_COUNTS)
 
     # -- figures ------------------------------------------------------------------------------------------
 
@@ -261,13 +284,36 @@ class Run:
                    "quarter the changes can alter is recomputed (metrics/current.py); every other figure is "
                    "provably unchanged, which `refresh_agreement` checks.", Target("<", 60.0, "< 60 s"),
                    samples=tuple(incremental), note=note))
+        uploads = [(a.result["seconds"] + a.result["refresh"]["seconds"]) / b.result["seconds"]
+                   for a, b in zip(loads, bares, strict=False) if "refresh" in a.result]
+        add(Figure("upload_ratio", "Upload to figures: (load + refresh) / bare read_csv of the same file",
+                   median(uploads), "x", len(uploads), "(load_file + the refresh after it, `ingest_loader`'s and "
+                   "`refresh`'s times) / the bare read_csv's time (`ingest_bare`), paired run by run: how long an "
+                   "upload waits for its figures against the least time DuckDB needs to read the file (issue 15).",
+                   Target("<=", 4.0, "<= 4 x"), samples=tuple(uploads), note=note))
         refresh_seconds = [r.result["seconds"] for r in refreshes]
         add(Figure("refresh_all", "refresh_all: every result recomputed from scratch", median(refresh_seconds), "s",
                    len(refreshes), "metrics.results.refresh_all on the database just loaded and refreshed (every "
-                   "partnership, 25 measures, every breakdown and quarter, the copy of the current rows rebuilt by "
-                   "ranking every stored version), in a child process; needed only to rebuild, "
+                   "partnership, 25 measures, every breakdown and quarter, from the copies of the current rows that "
+                   "every load's refresh keeps up to date, so no stored version is ranked), in a child process; "
+                   "needed only to rebuild, "
                    "or when the measure definitions change. For information.", samples=tuple(refresh_seconds),
                    note=note))
+        floor_reads = d.get("floor_read_runs", [])
+        read_seconds = [r.result["seconds"] for r in floor_reads]
+        add(Figure("floor_seconds", "The floor of a refresh: bench/floor.sql", median(read_seconds), "s",
+                   len(read_seconds), "bench/floor.sql on the national database in a child process: one statement "
+                   "that reads every column the measures use from every current journey, TOP and DIP row "
+                   f"({floor_reads[0].result['rows_read']:,} rows) and groups them by partnership and quarter once; "
+                   "no measure, window or breakdown (tests/bench/test_floor.py checks that it reads every column "
+                   "metrics/sql/ reads). The least work any correct refresh_all must do."
+                   if floor_reads else "", samples=tuple(read_seconds), note=failed("floor")))
+        fl = median(read_seconds)
+        rm = median(refresh_seconds)
+        add(Figure("refresh_all_ratio", "refresh_all / the floor", rm / fl if rm and fl else None, "x",
+                   min(len(refresh_seconds), len(read_seconds)), "`refresh_all`'s time over `floor_seconds`: how "
+                   "close a rebuild of every figure comes to the least work it must do (issue 15).",
+                   Target("<=", 4.0, "<= 4 x"), note=note or failed("floor")))
         differing = [r.result.get("rows_differing") for r in refreshes]
         add(Figure("refresh_agreement", "Result rows that differ between the upload's refresh and refresh_all",
                    float(differing[0]) if differing and differing[0] is not None else None, "rows", len(differing),
@@ -312,6 +358,26 @@ class Run:
                        "As above, visiting the page again with the same selection (Streamlit's cache holds its "
                        "reads).", seconds_target, samples=tuple(cached), note=note))
 
+        warm = median(p.warm_load_seconds) if p else None
+        add(Figure("first_page_ratio", "First page of a new session: cold server / warm server",
+                   p.first_load_seconds / warm if p and p.first_load_seconds and warm else None, "x",
+                   len(p.warm_load_seconds) if p else 0,
+                   f"`page_first_load` ({p.first_load_seconds if p else 0:.2f} s) over the same first page opened "
+                   f"in a new browser session once the server is warm (median {warm or 0:.2f} s of "
+                   f"{len(p.warm_load_seconds) if p else 0}; samples {_list(p.warm_load_seconds if p else [])}), "
+                   "measured right after it (issue 15). The server took "
+                   f"{p.server_start_seconds if p else 0:.1f} s from its start to listening, which includes "
+                   "its warm-up (pages/warm_up.py: the imports every first page needs, then the default first "
+                   "page drawn once, so that its reads are cached).",
+                   Target("<=", 3.0, "<= 3 x"), note=note))
+
+        # sessions at once (bench/sessions.py)
+        for scale in ("demo",) if self.plan.smoke else ("demo", "national"):
+            for figure in sessions.figures(scale, d.get("sessions", {}).get(scale),
+                                           sessions.SMOKE_SESSION_COUNTS if self.plan.smoke
+                                           else sessions.SESSION_COUNTS, failed(f"sessions ({scale})")):
+                add(figure)
+
         # pandas reference
         comparison = d.get("comparison")
         pandas_runs = d.get("pandas_runs", [])
@@ -323,14 +389,16 @@ class Run:
                    "exactly (see below).", Target("==", 0, "0"), note=note))
         pandas_seconds = [r.result["seconds"] for r in pandas_runs]
         treatment = [_family_seconds(r.result["statements"], TREATMENT_SQL) for r in refreshes]
-        pm, tm, rm = median(pandas_seconds), median(treatment), median(refresh_seconds)
+        pm, tm = median(pandas_seconds), median(treatment)
         add(Figure("pandas_speed_ratio", "pandas reference time / product SQL time for the same measures",
                    pm / tm if pm and tm else None, "x", min(len(pandas_seconds), len(treatment)),
                    f"pandas: {pm or 0:.1f} s (reading every journey version of each partnership from DuckDB "
                    f"and computing the two measures; median of {len(pandas_seconds)}). Product: {tm or 0:.1f} s, "
                    "the refresh statements that build the current journeys and run metrics/sql/treatment.sql "
                    "(which computes 12 treatment measures for every breakdown, not just these two), timed "
-                   "statement by statement inside refresh_all.", Target(">=", 20.0, ">= 20 x"),
+                   "statement by statement inside refresh_all. The 20x target was retired (issue 15): SQL written "
+                   "for the two measures alone reaches about 6.6x (`pandas_speed_ratio_two_measures`), so the "
+                   "ratio measured the reference, not the product. For information.",
                    note=note or failed("ingest and refresh")))
         add(Figure("pandas_speed_ratio_refresh", "pandas reference time / whole refresh_all time",
                    pm / rm if pm and rm else None, "x", min(len(pandas_seconds), len(refresh_seconds)),
@@ -344,26 +412,26 @@ class Run:
                    "to recompute its two measures from scratch. Not the same work: for information.",
                    note=note or failed("ingest and refresh")))
 
-        # the floor: the same two measures in SQL written for them alone (bench/two_measures.sql)
+        # the same two measures in SQL written for them alone (bench/two_measures.sql)
         floor_comparison = d.get("floor_comparison")
         floor_runs = d.get("floor_runs", [])
-        note = failed("pandas reference", "floor")
-        add(Figure("floor_agreement", "The floor query vs the pandas reference: figures that differ",
+        note = failed("pandas reference", "two measures")
+        add(Figure("two_measures_agreement", "bench/two_measures.sql vs the pandas reference: figures that differ",
                    float(len(floor_comparison.mismatches)) if floor_comparison else None, "mismatches",
                    1 if floor_comparison else 0,
                    f"bench/two_measures.sql's figures against the reference's: "
-                   f"{floor_comparison.compared if floor_comparison else 0:,} figures compared exactly. The floor's "
-                   "time below means something only when this is 0.", Target("==", 0, "0"), note=note))
+                   f"{floor_comparison.compared if floor_comparison else 0:,} figures compared exactly. Its time "
+                   "below means something only when this is 0.", Target("==", 0, "0"), note=note))
         floor_seconds = [r.result["seconds"] for r in floor_runs]
         fm = median(floor_seconds)
-        add(Figure("floor_seconds", "The floor: the two measures in SQL written for them alone", fm, "s",
+        add(Figure("two_measures_seconds", "The two measures in SQL written for them alone", fm, "s",
                    len(floor_seconds),
                    "bench/two_measures.sql on the national database in a child process: the current version of "
                    "each journey from the stored versions (the product's own method), then effective_treatment "
                    "and completions_opiate for every partnership and quarter, whole partnership only: the "
                    "reference's work from the reference's input, as directly as DuckDB allows (see below).",
                    samples=tuple(floor_seconds), note=note))
-        add(Figure("pandas_speed_ratio_floor", "pandas reference time / the floor's time",
+        add(Figure("pandas_speed_ratio_two_measures", "pandas reference time / two_measures.sql's time",
                    pm / fm if pm and fm else None, "x", min(len(pandas_seconds), len(floor_seconds)),
                    "The ratio that SQL written for the reference's two measures alone, from its input, reaches "
                    "against it on this machine: what the same work, without the product's other measures and "
@@ -374,7 +442,7 @@ class Run:
         add(Figure("memory_load", "Peak memory of the load and its refresh", _peak(loads), "GiB", len(loads),
                    "ru_maxrss (os.wait4) of the child process that opens the database, reads, checks and stores the "
                    "file and then refreshes the results (as an upload through the app does; DuckDB's memory_limit "
-                   "is KPI_MEMORY_LIMIT's default, 1GB); the largest of the runs.", memory_target,
+                   "is KPI_MEMORY_LIMIT's default, 1GB); the largest of the runs.", Target("<=", 1.0, "<= 1 GiB"),
                    note=failed("ingest and refresh")))
         add(Figure("memory_refresh", "Peak memory of refresh_all", _peak(refreshes), "GiB", len(refreshes),
                    "ru_maxrss of the refresh_all child process (the same memory_limit); for information.",
@@ -439,7 +507,7 @@ class Run:
                 for label, seconds in r.result["steps"]:
                     steps[label].append(seconds)
             rows = pd.DataFrame([(k, median(v)) for k, v in steps.items()], columns=["statement", "seconds"])
-            out.append(("The floor: the two measures in SQL alone", (
+            out.append(("The two measures in SQL alone", (
                 "bench/two_measures.sql, statement by statement (medians of "
                 f"{len(floor_runs)} runs; samples (s): {_list([r.result['seconds'] for r in floor_runs])}). "
                 "Finding the current version of each journey among the stored versions comes first, as in "
@@ -459,6 +527,8 @@ class Run:
                 f"{_list(p.first_visit['Overview'])}, Trajectories {_list(p.first_visit['Trajectories'])}; "
                 f"again Overview {_list(p.cached['Overview'])}, Trajectories {_list(p.cached['Trajectories'])}. "
                 f"The app's resident memory after start: {(p.app_rss_at_start_bytes or 0) / GIB:.2f} GiB.")))
+        for scale, found in d.get("sessions", {}).items():
+            out.append((f"Sessions at once: {scale} database", sessions.describe(found)))
         if self.failures:
             out.append(("Failed steps", "\n\n".join(f"{k}:\n\n```\n{v[-2000:]}\n```" for k, v in self.failures.items())))
         return out
@@ -506,13 +576,16 @@ def run_benchmark(plan: Plan) -> tuple[Path, list[Figure], dict[str, str]]:
     run.step("build", run.build)
     if "build" not in run.failures:
         run.step("ingest and refresh", run.ingest_and_refresh)
+        run.step("floor", run.floor_read)
         run.step("pandas reference", run.pandas_reference)
         if "pandas reference" not in run.failures and not run.data["comparison"].mismatches.empty:
             run.step("diagnosis", run.diagnosis)
         if "pandas reference" not in run.failures:
-            run.step("floor", run.floor)
+            run.step("two measures", run.floor)
         run.step("queries", run.queries)
         run.step("pages", run.pages)
+        for scale in ("demo",) if plan.smoke else ("demo", "national"):
+            run.step(f"sessions ({scale})", lambda scale=scale: run.concurrent_sessions(scale))
     figures = run.figures()
     path = plan.out_dir / "results.md"
     report.write_results(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from loaders.store import Store
 
@@ -64,3 +65,24 @@ def floor_measures(store: Store) -> FloorRun:
                  "floor_several"):
         store.execute(f"DROP TABLE IF EXISTS temp.{name}")
     return FloorRun(figures, steps)
+
+
+READ_SQL = Path(__file__).with_name("floor.sql")
+
+
+@dataclass(frozen=True)
+class ReadFloorRun:
+    """bench/floor.sql once: its seconds and how many rows it read and groups it made."""
+
+    seconds: float
+    rows_read: int
+    groups: int
+
+
+def read_floor(store: Store) -> ReadFloorRun:
+    """Run bench/floor.sql on ``store`` (read-only is enough): the least work any correct refresh must do."""
+    sql = "\n".join(line for line in READ_SQL.read_text().splitlines() if not line.lstrip().startswith("--"))
+    started = time.perf_counter()
+    groups = store.arrow(sql)
+    seconds = time.perf_counter() - started
+    return ReadFloorRun(seconds, int(pc.sum(groups["rows_read"]).as_py() or 0), groups.num_rows)

@@ -306,6 +306,17 @@ def floor(args: argparse.Namespace) -> None:
     _emit({"seconds": run.seconds, "steps": run.steps, "rows": len(run.figures)})
 
 
+def floor_read(args: argparse.Namespace) -> None:
+    """bench/floor.sql (the floor of a refresh: every column the measures use, grouped once) on the database."""
+    from bench.floor import read_floor
+    from loaders.store import open_store
+
+    store = open_store(Path(args.db), read_only=True)
+    run = read_floor(store)
+    store.close()
+    _emit({"seconds": run.seconds, "rows_read": run.rows_read, "groups": run.groups})
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
     sub = parser.add_subparsers(dest="step", required=True)
@@ -344,6 +355,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(run=floor)
+    p = sub.add_parser("floor-read")
+    p.add_argument("--db", required=True)
+    p.set_defaults(run=floor_read)
     return parser
 
 

@@ -64,15 +64,18 @@ RESULT_COLUMNS = (
 # refresh's copy (metrics/current.py). When only the later quarters are recomputed, rows that ended before
 # every window they could reach are left out: a journey discharged before the earliest day any of those
 # windows looks at (the retention cohort's start, the earliest), a TOP dated before it less the tolerance.
+# Only the TOP columns that metrics/sql/tops.sql reads are copied (no measure reads the outcome scores).
+_ALL_COLUMNS = "c.* EXCLUDE (period_end, source_row)"
 _CURRENT_ROWS = {
-    "refresh_current_journeys": ("refreshed_journeys", "c.disd IS NULL OR c.disd >= b.lookback"),
-    "refresh_current_tops": ("refreshed_tops", "c.topdate >= b.lookback - 28"),
-    "refresh_current_dip": ("refreshed_dip", "c.month >= b.lookback"),
+    "refresh_current_journeys": ("refreshed_journeys", _ALL_COLUMNS, "c.disd IS NULL OR c.disd >= b.lookback"),
+    "refresh_current_tops": ("refreshed_tops", "c.dat, c.agncy, c.episodid, c.topdate, c.trstage",
+                             "c.topdate >= b.lookback - 28"),
+    "refresh_current_dip": ("refreshed_dip", _ALL_COLUMNS, "c.month >= b.lookback"),
 }
 
 _CURRENT = """
 CREATE OR REPLACE TEMP TABLE {target} AS
-SELECT c.* EXCLUDE (period_end, source_row)
+SELECT {columns}
 FROM {copy} c
 JOIN refresh_bounds b USING (dat)
 WHERE (b.lookback IS NULL OR {keep}) AND b.dat IN (SELECT DISTINCT dat FROM refresh_quarters)
@@ -154,23 +157,28 @@ def refresh_results(store: Store, partnerships: tuple[str, ...] = ()) -> None:
     _refresh(store, set(partnerships), rebuild=False)
 
 
-def refresh_all(store: Store) -> None:
+def refresh_all(store: Store, *, rank_versions: bool = False) -> None:
     """Recompute every result of every partnership from scratch, in a transaction of its own.
 
     Loads and withdrawals keep the results up to date already, and a change of the measure
     definitions makes the next refresh recompute everything; use this to rebuild the table or to
     check the incremental refreshes (both must give the same rows). Partnerships whose uploads were
     all withdrawn lose their results.
+
+    The current version of each row is taken from the refresh's copies (metrics/current.py), which
+    every refresh keeps up to date with the uploads loaded and withdrawn since (as here), so that
+    no refresh ranks every stored version again; ``rank_versions`` does (so does the first refresh of a
+    new or migrated database, and the first after the definitions change).
     """
     with store.transaction():
-        _refresh(store, set(), rebuild=True)
+        _refresh(store, set(), rebuild=True, rank_versions=rank_versions)
 
 
-def _refresh(store: Store, requested: set[str], *, rebuild: bool) -> None:
+def _refresh(store: Store, requested: set[str], *, rebuild: bool, rank_versions: bool = False) -> None:
     fingerprint = _definitions_fingerprint()
     if store.scalar("SELECT any_value(fingerprint) FROM refreshed_definitions") != fingerprint:
-        rebuild = True
-    if rebuild or current.never_synced(store):
+        rebuild = rank_versions = True
+    if rank_versions or current.never_synced(store):
         rebuild = True
         current.rebuild(store)
         reached: dict[str, date] = {}
@@ -243,8 +251,8 @@ def _compute(store: Store, quarters: pa.Table) -> None:
         store.execute("CREATE OR REPLACE TEMP TABLE refresh_quarters AS SELECT * FROM refresh_quarters_input")
         store.register("refresh_days_input", _days_table(quarters))
         store.execute("CREATE OR REPLACE TEMP TABLE refresh_days AS SELECT * FROM refresh_days_input")
-        for target, (copy, keep) in _CURRENT_ROWS.items():
-            store.execute(_CURRENT.format(target=target, copy=copy, keep=keep))
+        for target, (copy, columns, keep) in _CURRENT_ROWS.items():
+            store.execute(_CURRENT.format(target=target, copy=copy, columns=columns, keep=keep))
         store.execute(_RAW)
         for family in FAMILIES:
             *prepare, query = _statements(family)

@@ -1,0 +1,65 @@
+"""bench/floor.sql, the floor of a refresh (issue 15), reads what the measures read and only the current rows.
+
+``refresh_all_ratio`` in bench/results.md divides refresh_all's time by the floor's: the ratio means
+something only if the floor reads every column that metrics/sql/ reads, from the same current rows.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bench.floor import READ_SQL, read_floor
+from loaders.store import Store
+from metrics.current import KINDS
+from metrics.results import SQL_DIR, refresh_results
+from tests.conftest import DIP_HEADER, JOURNEY_HEADER, TOP_HEADER, csv_text, load_text
+
+# Columns that say which version a row is, not anything a measure reads (metrics/current.py).
+VERSION_COLUMNS = {"upload_id", "period_end", "source_row"}
+
+
+def _code(path: Path) -> str:
+    return re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8")).lower()
+
+
+def _columns(store: Store, table: str) -> list[str]:
+    return [r[0] for r in store.rows(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = current_database() "
+        "ORDER BY column_index", [table])]
+
+
+def test_the_floor_reads_every_column_the_measures_read(store: Store) -> None:
+    measures = " ".join(_code(path) for path in sorted(SQL_DIR.glob("*.sql")))
+    floor = _code(READ_SQL)
+    used: dict[str, list[str]] = {}
+    for kind in KINDS:
+        columns = [c for c in _columns(store, kind.table) if c not in VERSION_COLUMNS]
+        used[kind.table] = [c for c in columns if re.search(rf"\b{c}\b", measures)]
+        # The copy of the current rows is what both read.
+        assert re.search(rf"\bfrom\s+{kind.copy}\b", floor), kind.copy
+        missing = [c for c in used[kind.table] if not re.search(rf"\b{c}\b", floor)]
+        assert not missing, f"bench/floor.sql does not read {kind.table}.{missing}"
+    # Not vacuous: the measures read these, so the floor must too.
+    assert {"client_key", "triaged", "disd", "disrsn", "ethnic", "prntstat", "injstat"} <= set(used["journeys"])
+    assert {"topdate", "trstage", "episodid"} <= set(used["tops"])
+    assert {"suite", "month", "tests", "entered"} <= set(used["dip"])
+
+
+def _load(store: Store, header: str, *rows: str, period: str = "2024-25 Q2") -> None:
+    result = load_text(store, csv_text(header, *rows), period=period, on_change=refresh_results)
+    assert result.status == "loaded", (result.message, result.problems)
+
+
+def test_the_floor_reads_each_current_row_once(store: Store) -> None:
+    journey = "E08000001,P1,,C1,{episode},30,1,A,OPI,HEROIN,4,2024-04-01,2024-04-01,{disd},{reason},14,N"
+    _load(store, JOURNEY_HEADER, journey.format(episode="1", disd="", reason=""), period="2024-25 Q1")
+    _load(store, JOURNEY_HEADER, journey.format(episode="1", disd="2024-09-30", reason="80"),
+          journey.format(episode="2", disd="", reason=""))
+    _load(store, TOP_HEADER, "E08000001,P1,C1,1,T1,2024-04-03,S" + ",,,,,,,,")
+    _load(store, DIP_HEADER, "E08000001,CS1,2024-05,10,5,1,0,0,2,1,,,2,1")
+    assert store.scalar("SELECT count(*) FROM journeys") == 3
+    run = read_floor(store)
+    # Two journeys (episode 1's newer version only), one TOP, one DIP month: each current row read once.
+    assert (run.rows_read, run.groups) == (4, 3)
+    assert run.seconds > 0
