@@ -125,20 +125,21 @@ def test_loaders_history_csv_makes_every_cell_inert(payload: str, tmp_path: Path
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_metrics_csv_makes_every_cell_inert(payload: str, store, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    """An uploaded indicator's name reaches `python -m metrics series` and `funnel` as text."""
+    """An uploaded indicator's name reaches `python -m metrics series` and `funnel` as text. (An id the
+    shipped targets file does not declare: a declared name, e.g. iom_cohort's, wins over the upload's.)"""
     name = payload.replace(",", ";").replace("\n", " ").replace("\r", " ").replace('"', "'")
-    rows = [f'E08000999,Area,iom_cohort,"{name}",2024-25 Q{q},{n},{d},,proportion,,' for q, n, d in
+    rows = [f'E08000999,Area,local_count,"{name}",2024-25 Q{q},{n},{d},,proportion,,' for q, n, d in
             ((1, 5, 10), (2, 6, 10), (3, 7, 10))]
-    rows.append(f'E08000998,Other,iom_cohort,"{name}",2024-25 Q3,3,10,,proportion,,')
+    rows.append(f'E08000998,Other,local_count,"{name}",2024-25 Q3,3,10,,proportion,,')
     assert load_text(store, csv_text(INDICATOR_HEADER, *rows)).status == "loaded"
     store.close()
     db = os.environ["KPI_DB"]
-    assert metrics_cli.main(["series", "--kpi", "iom_cohort", "--area", "E08000999", "--db", db,
+    assert metrics_cli.main(["series", "--kpi", "local_count", "--area", "E08000999", "--db", db,
                              "--format", "csv"]) == 0
     series = _csv_cells(capsys.readouterr().out)
     assert len(series) == 4 and series[1][series[0].index("name")].startswith("'")
     _assert_inert(series, "metrics series --format csv")
-    assert metrics_cli.main(["funnel", "--kpi", "iom_cohort", "--period", "2024-25 Q3", "--db", db,
+    assert metrics_cli.main(["funnel", "--kpi", "local_count", "--period", "2024-25 Q3", "--db", db,
                              "--format", "csv"]) == 0
     funnel = _csv_cells(capsys.readouterr().out)
     assert len(funnel) == 3
