@@ -33,6 +33,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 180_000
+CLICK_LOST_MS = 60_000  # a page not drawn after this long from a click: the click is tried once more
 WARM_LOADS = 3
 
 # What "drawn" means for each page: a fragment of its title and the content that must be on screen.
@@ -175,9 +176,20 @@ def stop_app(server: subprocess.Popen) -> None:
 
 def click_and_time(pg, title: str) -> float:  # noqa: ANN001 - a Playwright page
     """Click the sidebar link to ``title`` and return seconds from the click to the page drawn."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    link = pg.locator("[data-testid='stSidebarNav'] a", has_text=title).first
     pg.evaluate(_ARM)
-    pg.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
-    pg.wait_for_function(_drawn_script(title), polling="raf", timeout=TIMEOUT_MS)
+    link.click()
+    try:
+        pg.wait_for_function(_drawn_script(title), polling="raf", timeout=CLICK_LOST_MS)
+    except PlaywrightTimeout:
+        # Once in a few clean-clone runs a click was not taken up at all (no script ran); click again,
+        # and time from the second click. A page that hangs still fails below. Logged so it is seen.
+        print(f"[bench] {title}: no page after {CLICK_LOST_MS / 1000:.0f} s; clicking again", flush=True)
+        pg.evaluate(_ARM)
+        link.click()
+        pg.wait_for_function(_drawn_script(title), polling="raf", timeout=TIMEOUT_MS)
     return pg.evaluate("() => (window.__bench.done - window.__bench.click) / 1000")
 
 
