@@ -18,7 +18,7 @@ from pathlib import Path
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
-from pages import warm_up
+import warm_up
 
 APP = Path(__file__).resolve().with_name("app.py")
 

@@ -367,7 +367,7 @@ class Run:
                    f"{len(p.warm_load_seconds) if p else 0}; samples {_list(p.warm_load_seconds if p else [])}), "
                    "measured right after it (issue 15). The server took "
                    f"{p.server_start_seconds if p else 0:.1f} s from its start to listening, which includes "
-                   "its warm-up (pages/warm_up.py: the imports every first page needs, then the default first "
+                   "its warm-up (warm_up.py: the imports every first page needs, then the default first "
                    "page drawn once, so that its reads are cached).",
                    Target("<=", 3.0, "<= 3 x"), note=note))
 

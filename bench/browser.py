@@ -147,9 +147,9 @@ def start_app(db: Path, log: Path, *, targets: Path | None = None) -> tuple[subp
 
 
 def _wait_for_warm_up(server: subprocess.Popen, log: Path, offset: int, timeout: float = 180) -> None:
-    """A started server is one that has finished its warm-up (pages/warm_up.py logs when): until then
+    """A started server is one that has finished its warm-up (warm_up.py logs when): until then
     it answers, but the first page waits for what the warm-up is still doing."""
-    from pages.warm_up import DONE
+    from warm_up import DONE
 
     deadline = time.time() + timeout
     while time.time() < deadline and server.poll() is None:

@@ -348,26 +348,6 @@ def funnel_table(funnel_rows: pd.DataFrame, *, measure: Measure) -> pd.DataFrame
     }, columns=columns)
 
 
-def _rounded(value: object, unit: str) -> object:
-    if isinstance(value, str) or is_missing(value):
-        return None if is_missing(value) else value
-    x = float(value)  # type: ignore[arg-type]
-    if unit == "proportion":
-        return round(x * 100, 1)
-    if unit == "percent":
-        return round(x, 1)
-    if unit == "count":
-        return int(round(x))
-    return float(f"{x:.4g}")
-
-
-def _count(value: object) -> object:
-    if isinstance(value, str) or is_missing(value):
-        return None if is_missing(value) else value
-    x = float(value)  # type: ignore[arg-type]
-    return int(x) if x.is_integer() else round(x, 1)
-
-
 def compare_export_table(rows: pd.DataFrame, *, measure: Measure) -> pd.DataFrame:
     """The comparison to download (CSV, Excel): small counts, and the values built on them, shown as '*'
     (``charts.tables.suppress``), figures rounded as on screen, every text cell made inert."""
@@ -388,16 +368,16 @@ def compare_export_table(rows: pd.DataFrame, *, measure: Measure) -> pd.DataFram
             "Area name": _text(r.get("area_name")) or _text(r.get("area")),
             "Region": _text(r.get("region_name")),
             "Period": _text(r.get("period")),
-            "Numerator": _count(r.get("numerator")),
-            "Denominator": _count(r.get("denominator")),
-            "Value": _rounded(r.get("value"), unit),
-            "Lower 95%": _rounded(r.get("lower95"), unit),
-            "Upper 95%": _rounded(r.get("upper95"), unit),
+            "Numerator": tables.count_figure(r.get("numerator")),
+            "Denominator": tables.count_figure(r.get("denominator")),
+            "Value": tables.round_figure(r.get("value"), unit),
+            "Lower 95%": tables.round_figure(r.get("lower95"), unit),
+            "Upper 95%": tables.round_figure(r.get("upper95"), unit),
             "Unit": unit_word,
-            "England value": _rounded(r.get("benchmark"), unit),
+            "England value": tables.round_figure(r.get("benchmark"), unit),
             "Compared with England": comparison_words(r.get("benchmark_comparison")),
             "Rank": None if is_missing(r.get("rank")) else int(r["rank"]),
-            "Region value": _rounded(r.get("region_value"), unit),
+            "Region value": tables.round_figure(r.get("region_value"), unit),
             "Comparator group": _text(r.get("group")) or "All areas",
         })
     return tables.neutralise_frame(pd.DataFrame(out, columns=EXPORT_COLUMNS).astype(object))

@@ -421,13 +421,16 @@ def _missing(v: object) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float | np.floating) and math.isnan(v))
 
 
-def _round(v: object, unit: str, *, interval: bool = False) -> object:
-    """A figure as people read it: percentage points to 1 dp, rates to 2 dp, counts whole."""
+def round_figure(v: object, unit: str, *, interval: bool = False) -> object:
+    """A figure as people read it: percentages to 1 dp (a proportion 0-1 as a percentage), rates to 2 dp,
+    counts whole; '*' (suppressed) and other text kept, missing as None."""
     if isinstance(v, str) or _missing(v):
         return None if _missing(v) else v
     x = float(v)  # type: ignore[arg-type]
     if unit == "proportion":
         return round(x * 100, 1)
+    if unit == "percent":
+        return round(x, 1)
     if unit == "rate":
         return round(x, 2)
     if unit == "count":
@@ -435,7 +438,8 @@ def _round(v: object, unit: str, *, interval: bool = False) -> object:
     return float(f"{x:.4g}")  # an uploaded indicator: four significant figures, in its own unit
 
 
-def _count(v: object) -> object:
+def count_figure(v: object) -> object:
+    """A count as a whole number where it is one; '*' and other text kept, missing as None."""
     if isinstance(v, str) or _missing(v):
         return None if _missing(v) else v
     x = float(v)  # type: ignore[arg-type]
@@ -499,14 +503,14 @@ def figures_table(frame: pd.DataFrame, *, measure: Measure | str | None = None) 
             "Period": record.get("period"),
             "Window start": _date(record.get("window_start")),
             "Window end": _date(record.get("window_end")),
-            "Numerator": _count(record.get("numerator")),
-            "Denominator": _count(record.get("denominator")),
-            "Value": _round(record.get("value"), unit),
-            "Lower 95%": _round(record.get("lower95"), unit, interval=True),
-            "Upper 95%": _round(record.get("upper95"), unit, interval=True),
+            "Numerator": count_figure(record.get("numerator")),
+            "Denominator": count_figure(record.get("denominator")),
+            "Value": round_figure(record.get("value"), unit),
+            "Lower 95%": round_figure(record.get("lower95"), unit, interval=True),
+            "Upper 95%": round_figure(record.get("upper95"), unit, interval=True),
             "Unit": UNIT_WORDS.get(unit, "" if _missing(uploaded_unit) else str(uploaded_unit)),
             "Status": STATUS_WORDS.get(status, "") if isinstance(status, str) else "",
-            "Target": _round(record.get("target"), unit),
+            "Target": round_figure(record.get("target"), unit),
             "Provisional": "" if _missing(provisional) else ("Yes" if bool(provisional) else "No"),
             # Where the extract a measure needs covers none or part of the window: which, and what to upload.
             "Coverage": "" if _missing(record.get("coverage_note")) else str(record.get("coverage_note")),

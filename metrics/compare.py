@@ -334,18 +334,7 @@ def compare_funnel(store: Store, *, kpi: str, period: str, targets: TargetSet, g
     rows = rows[counted].reset_index(drop=True)
     if rows.empty:
         return _empty(FUNNEL_COLUMNS)
-    numerators = rows["numerator"].to_numpy(dtype=float)
-    denominators = rows["denominator"].to_numpy(dtype=float)
-    centre = statistics.pooled_proportion(numerators=numerators, denominators=denominators)
-    limits = statistics.funnel_limits(centre=centre, denominators=denominators)
-    rows["funnel_centre"] = centre
-    rows["funnel_lower95"] = limits.lower_95
-    rows["funnel_upper95"] = limits.upper_95
-    rows["funnel_lower998"] = limits.lower_998
-    rows["funnel_upper998"] = limits.upper_998
-    rows["funnel_significance"] = statistics.funnel_significance(
-        numerators=numerators, denominators=denominators, centre=centre)
-    return rows[FUNNEL_COLUMNS]
+    return reports.with_funnel_limits(rows)[FUNNEL_COLUMNS]
 
 
 # --- in words, for the command line --------------------------------------------------------------------------

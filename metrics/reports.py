@@ -380,17 +380,24 @@ def funnel(store: Store, *, kpi: str, period: Quarter, targets: TargetSet, area:
     rows = rows[rows["denominator"].fillna(0) > 0].reset_index(drop=True)
     if rows.empty:
         return pd.DataFrame(columns=FIELDS + FUNNEL_FIELDS + COVERAGE_FIELDS)
-    centre = statistics.pooled_proportion(numerators=rows["numerator"], denominators=rows["denominator"])
-    limits = statistics.funnel_limits(centre=centre, denominators=rows["denominator"].to_numpy(dtype=float))
+    return with_funnel_limits(rows).sort_values("value", ascending=False).reset_index(drop=True)
+
+
+def with_funnel_limits(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows with numerators and denominators, given FUNNEL_FIELDS: limits around their pooled proportion
+    and each row's significance against it (metrics.statistics, after PHEindicatormethods)."""
+    numerators = rows["numerator"].to_numpy(dtype=float)
+    denominators = rows["denominator"].to_numpy(dtype=float)
+    centre = statistics.pooled_proportion(numerators=numerators, denominators=denominators)
+    limits = statistics.funnel_limits(centre=centre, denominators=denominators)
     rows["funnel_centre"] = centre
     rows["funnel_lower95"] = limits.lower_95
     rows["funnel_upper95"] = limits.upper_95
     rows["funnel_lower998"] = limits.lower_998
     rows["funnel_upper998"] = limits.upper_998
     rows["funnel_significance"] = statistics.funnel_significance(
-        numerators=rows["numerator"].to_numpy(dtype=float), denominators=rows["denominator"].to_numpy(dtype=float),
-        centre=centre)
-    return rows.sort_values("value", ascending=False).reset_index(drop=True)
+        numerators=numerators, denominators=denominators, centre=centre)
+    return rows
 
 
 def _indicator_funnel(store: Store, *, indicator: str, period: Quarter) -> pd.DataFrame:

@@ -173,6 +173,16 @@ def render_pptx(content: PackContent) -> bytes:
                 run.font.color.rgb = rgb("#FFFFFF" if i == 0 else theme.RAG_TEXT_COLOURS[status] if j == 0
                                          else theme.TEXT)
 
+    def picture(slide, png: bytes, size: tuple[int, int], *, height: float, max_width: float) -> float:  # noqa: ANN001
+        """A chart at the slide's left, ``height`` inches tall unless that makes it wider than ``max_width``;
+        returns its width in inches."""
+        width_px, height_px = size
+        w, h = height * width_px / height_px, height
+        if w > max_width:
+            w, h = max_width, max_width * height_px / width_px
+        slide.shapes.add_picture(io.BytesIO(png), Inches(0.5), Inches(1.3), Inches(w), Inches(h))
+        return w
+
     number = 1
     # Cover.
     slide = prs.slides.add_slide(blank)
@@ -248,14 +258,7 @@ def render_pptx(content: PackContent) -> bytes:
         number += 1
         slide = new_slide(f"{section.name}, {section.period}" if section.indicator else section.name,
                           f"Measure {k} of {len(content.measures)}", number)
-        width_px, height_px = section.chart_size
-        chart_h = 5.6
-        chart_w = chart_h * width_px / height_px
-        if chart_w > 7.4:
-            chart_w, chart_h = 7.4, 7.4 * height_px / width_px
-        slide.shapes.add_picture(io.BytesIO(section.chart_png), Inches(0.5), Inches(1.3), Inches(chart_w),
-                                 Inches(chart_h))
-        x = 0.5 + chart_w + 0.3
+        x = 0.5 + picture(slide, section.chart_png, section.chart_size, height=5.6, max_width=7.4) + 0.3
         w = _SLIDE_W - 0.5 - x
         rect(slide, x, 1.35, w, 0.5, STATUS_TINTS[section.status])
         rect(slide, x, 1.35, 0.08, 0.5, theme.RAG_COLOURS[section.status])
@@ -307,14 +310,7 @@ def render_pptx(content: PackContent) -> bytes:
         number += 1
         slide = new_slide(f"{comparison.name}, {comparison.period}: compared with other areas",
                           f"Compared with other areas {k} of {len(content.comparisons)}", number)
-        width_px, height_px = comparison.chart_size
-        chart_h = 5.5
-        chart_w = chart_h * width_px / height_px
-        if chart_w > 8.4:
-            chart_w, chart_h = 8.4, 8.4 * height_px / width_px
-        slide.shapes.add_picture(io.BytesIO(comparison.chart_png), Inches(0.5), Inches(1.3), Inches(chart_w),
-                                 Inches(chart_h))
-        x = 0.5 + chart_w + 0.3
+        x = 0.5 + picture(slide, comparison.chart_png, comparison.chart_size, height=5.5, max_width=8.4) + 0.3
         text(slide, x, 1.4, _SLIDE_W - 0.5 - x, 3.0, [comparison.reading], size=15, space_after=4)
         text(slide, x, 4.6, _SLIDE_W - 0.5 - x, 1.6, [
             f"Every area with a figure for {comparison.period} ({comparison.areas} areas), best first, each "

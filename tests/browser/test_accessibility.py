@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,13 +27,13 @@ from tests.browser.accessibility import (
     sort_out,
 )
 from tests.browser.network import Traffic
+from tests.browser.server import dashboard
 from tests.browser.test_dashboard_in_browser import (
     ARTEFACTS,
     CHROMIUM,
     FLAGS,
     PAGES,
     ROOT,
-    _free_port,
     _no_errors,
     _visit,
 )
@@ -51,25 +49,8 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "KPI_DB": str(folder / "demo.duckdb"), "KPI_CLIENT_KEY_FILE": str(folder / "k.key")}
     subprocess.run([sys.executable, "-m", "loaders", "demo", "--out-dir", str(folder / "extracts")], cwd=ROOT,
                    env=env, check=True, stdout=subprocess.DEVNULL, timeout=300)
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--server.headless", "true",
-                               "--server.port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail("The dashboard did not start within 60 s")
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    with dashboard(env) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def _charts(pg) -> list[dict[str, Any]]:  # noqa: ANN001

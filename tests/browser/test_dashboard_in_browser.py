@@ -11,9 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +19,7 @@ import pytest
 
 from tests.browser.accessibility import findings, run_axe, sort_out
 from tests.browser.network import Traffic
+from tests.browser.server import dashboard
 from tests.conftest import JOURNEY_HEADER, SAMPLES
 
 pytestmark = pytest.mark.browser
@@ -36,40 +34,15 @@ PAGES = [("overview", "Overview"), ("trajectories", "Trajectories"), ("providers
          ("export", "Export"), ("about", "About the measures"), ("upload", "Upload")]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is not installed: `make test` installs it (apt-get install chromium).")
     folder = tmp_path_factory.mktemp("browser")
-    port = _free_port()
     env = {**os.environ, "KPI_DB": str(folder / "fresh.duckdb"), "KPI_CLIENT_KEY_FILE": str(folder / "k.key")}
     # No --server.address and no --browser.gatherUsageStats: the shipped settings must keep it private.
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "serve.py"), "--server.headless", "true",
-         "--server.port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail("The dashboard did not start within 60 s")
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    with dashboard(env) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

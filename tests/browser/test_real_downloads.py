@@ -8,20 +8,16 @@ test_dashboard_in_browser.py does, and saves screenshots under test-artefacts/br
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from tests.browser.network import Traffic
+from tests.browser.server import dashboard
 from tests.browser.test_dashboard_in_browser import (
     ARTEFACTS,
     CHROMIUM,
     FLAGS,
-    ROOT,
-    _free_port,
     _no_errors,
     _table,
     _visit,
@@ -36,28 +32,9 @@ FILES = ("fingertips_93517_unmet_opiates.csv", "ndtms_viewit_LAs_2012-14_sample.
 @pytest.fixture(scope="module")
 def fresh_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("downloads")
-    port = _free_port()
     env = {**os.environ, "KPI_DB": str(folder / "fresh.duckdb"), "KPI_CLIENT_KEY_FILE": str(folder / "k.key")}
-    server = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--server.headless", "true",
-                               "--server.port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    import socket
-
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail("The dashboard did not start within 60 s")
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    with dashboard(env) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_real_downloads_through_the_upload_page(fresh_app: str) -> None:

@@ -25,7 +25,8 @@ from loaders.load import load_file
 from loaders.store import open_store, writer_waiting
 from metrics.registry import measure_ids
 from metrics.results import refresh_results
-from tests.browser.test_dashboard_in_browser import CHROMIUM, FLAGS, _free_port, _settle, _table
+from tests.browser.server import free_port
+from tests.browser.test_dashboard_in_browser import CHROMIUM, FLAGS, _settle, _table
 from tests.conftest import JOURNEY_HEADER, SAMPLES
 from tests.loaders.test_concurrency import Holder
 from tests.loaders.test_crash_safety import assert_audit_consistent, journeys_csv
@@ -46,7 +47,7 @@ class Server:
     """``python serve.py`` on a database, as `make run` starts it; killed at the end whatever happened."""
 
     def __init__(self, folder: Path, db: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "KPI_DB": str(db), "KPI_CLIENT_KEY_FILE": str(folder / "client.key"),
                "KPI_LOCK_WAIT": str(LOCK_WAIT)}

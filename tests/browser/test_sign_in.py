@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.network import Traffic
+from tests.browser.server import dashboard, free_port
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,26 +23,20 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def provider() -> Iterator[int]:
     from oidc_provider_mock import User, run_server_in_thread
 
     users = [User(sub="uploader", claims={"email": "uploader@example.org", "name": "Uploader"}),
              User(sub="reader", claims={"email": "reader@example.org", "name": "Reader"})]
-    with run_server_in_thread(port=_free_port(), user_claims=users) as server:
+    with run_server_in_thread(port=free_port(), user_claims=users) as server:
         yield server.server_port
 
 
 @contextmanager
 def _dashboard(provider: int, folder: Path) -> Iterator[str]:
     """The dashboard with sign-in configured, started fresh; its address."""
-    port = _free_port()
+    port = free_port()
     (folder / ".streamlit").mkdir()
     shutil.copy(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
     (folder / ".streamlit" / "secrets.toml").write_text(f'''
@@ -61,25 +52,8 @@ uploaders = ["uploader@example.org"]
 ''')
     env = {**os.environ, "KPI_DB": str(folder / "db.duckdb"), "KPI_CLIENT_KEY_FILE": str(folder / "k.key")}
     env.pop("KPI_UPLOADERS", None)
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "serve.py"), "--server.headless", "true",
-         "--server.port", str(port)],
-        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail("The dashboard did not start within 60 s")
-    try:
+    with dashboard(env, port=port, cwd=folder):
         yield f"http://localhost:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
