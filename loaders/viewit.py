@@ -112,7 +112,9 @@ def indicator_name(column: str) -> str:
     if key in NAMES:
         return NAMES[key]
     if key.startswith("eth_") and key.split("_")[1] in _ETHNIC:
-        return f"Adults in treatment, {key.split('_')[1]} ethnic group"
+        # eth_<group>_allintx counts everyone in treatment, eth_<group>_newtx those new to it.
+        who = "Adults new to treatment" if key.endswith("_newtx") else "Adults in treatment"
+        return f"{who}, {key.split('_')[1]} ethnic group"
     words = key.replace("_", " ")
     words = re.sub(r" allintx$", " (all in treatment)", words)
     words = re.sub(r" newtx$", " (new to treatment)", words)

@@ -176,6 +176,15 @@ def is_indicator(kpi: str) -> bool:
     return kpi not in _ORDER
 
 
+def steered(local: pd.DataFrame, targets: TargetSet) -> pd.DataFrame:
+    """The indicators the targets file speaks of (a target, or an [[indicator]] declaration): those a
+    partnership steers by, counted with the measures; the rest of a download is shown, not counted."""
+    if local.empty:
+        return local
+    declared = {d.id for d in targets.indicators}
+    return local[local["target"].notna() | local["kpi"].isin(declared)].reset_index(drop=True)
+
+
 def split_scorecard(card: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A scorecard's measures, and its local and published indicators (the Overview's second section)."""
     local = card["kpi"].map(is_indicator) if not card.empty else pd.Series([], dtype=bool)
@@ -487,11 +496,15 @@ def monthly(store: Store, *, area: str, kpi: str) -> pd.DataFrame:
     return rows.sort_values("month").reset_index(drop=True)
 
 
-def status_counts(card: pd.DataFrame) -> dict[str, int]:
-    """How many measures are off, near and on target, and without one, with their symbols."""
+def status_counts(card: pd.DataFrame, targets: TargetSet) -> dict[str, int]:
+    """How many measures are off, near and on target, and without one, with their symbols: every measure of
+    the scorecard, and the indicators the targets file speaks of (:func:`steered`); a download's other
+    figures are listed, not counted."""
     from metrics.targets import STATUS_SYMBOLS, STATUS_WORDS
 
-    counts = card["status"].value_counts() if not card.empty else pd.Series(dtype=int)
+    measures, local = split_scorecard(card)
+    counted = pd.concat([measures, steered(local, targets)], ignore_index=True)
+    counts = counted["status"].value_counts() if not counted.empty else pd.Series(dtype=int)
     return {f"{STATUS_SYMBOLS[s]} {STATUS_WORDS[s]}": int(counts.get(s, 0)) for s in ("red", "amber", "green", "grey")}
 
 

@@ -23,7 +23,7 @@ previous_quarter = state.scorecard(version, selection.area, selection.period.shi
                                    selection.comparator, None, targets)
 previous_year = state.scorecard(version, selection.area, selection.period.shift(-4).label,
                                 selection.comparator, None, targets)
-counts = reports.status_counts(card)
+counts = reports.status_counts(card, targets)
 cols = st.columns(4)
 for col, (status, count) in zip(cols, counts.items(), strict=True):
     col.metric(status, count)

@@ -523,8 +523,7 @@ def pack_content(store: Store, *, area: str, period: Quarter | str, targets: Tar
     shown = _shown(card)
     lines = tuple(_scorecard_line(card.loc[i], shown.loc[i]) for i in card.index)
     # The local and published indicators the targets file speaks of: a target, or a declaration.
-    declared = {d.id for d in targets.indicators}
-    kept = local[local["target"].notna() | local["kpi"].isin(declared)].reset_index(drop=True)
+    kept = reports.steered(local, targets)
     local_shown = _shown(kept)
     local_lines = tuple(
         _scorecard_line(kept.loc[i], local_shown.loc[i], reports.measure_of(store, kpi=str(kept.at[i, "kpi"]),

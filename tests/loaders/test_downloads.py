@@ -430,3 +430,17 @@ def test_published_periods_take_the_products_labels(text: str, label: str, kind:
                                                    end: date) -> None:
     period = parse_indicator_period(text)
     assert (period.label, period.kind, period.start, period.end) == (label, kind, start, end)
+
+
+@pytest.mark.parametrize(("column", "name"), [
+    ("eth_asian_allintx", "Adults in treatment, asian ethnic group"),
+    ("eth_asian_newtx", "Adults new to treatment, asian ethnic group"),
+    ("newpresentation_newtx", "New presentations to treatment"),
+    ("age_18_24_newtx", "Age 18 24 (new to treatment)"),
+])
+def test_viewit_columns_get_names_that_tell_them_apart(column: str, name: str) -> None:
+    """The LA export holds both everyone in treatment and those new to it for each ethnic group: one
+    name for both showed two different 'Adults in treatment, asian ethnic group' rows side by side."""
+    from loaders.viewit import indicator_name
+
+    assert indicator_name(column) == name

@@ -234,3 +234,20 @@ areas = ["E09000003"]
         assert expected in message, expected
     good = parse_targets('[[group]]\nname = "London"\nareas = ["E09000003", "E09000014"]\n')
     assert good.group("London").areas == ("E09000003", "E09000014")
+
+
+def test_status_counts_leave_out_what_the_targets_file_does_not_speak_of() -> None:
+    """A Fingertips download brings hundreds of figures: the tiles count the measures and the indicators with
+    a target or an [[indicator]] declaration, not every figure of every download."""
+    import pandas as pd
+
+    from metrics.targets import IndicatorDeclaration, TargetSet
+
+    card = pd.DataFrame({"kpi": ["bme_share", "top_compliance", "ft_93517", "iom_cohort", "viewit_x"],
+                         "status": ["green", "red", "grey", "grey", "red"],
+                         "target": [0.17, 0.86, None, None, 5.0]})
+    targets = TargetSet((), indicators=(IndicatorDeclaration(id="iom_cohort", polarity="up", name="", unit="",
+                                                             definition="", source=""),))
+    counts = reports.status_counts(card, targets)
+    # bme_share green, top_compliance red, iom_cohort (declared) grey, viewit_x (a target) red; ft_93517 not.
+    assert list(counts.values()) == [2, 0, 1, 1]

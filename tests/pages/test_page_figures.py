@@ -381,6 +381,10 @@ def test_overview_lists_the_local_indicators_with_their_targets(sample_db: Path,
     # The measures' table does not hold it: each section has its own rows.
     measures = at.dataframe[0].value
     assert "IOM cohort" not in set(measures["Measure"]) and len(measures) == 25
+    # The tiles count the 25 measures and the declared indicator, which is off target.
+    tiles = {m.label: int(m.value) for m in at.metric}
+    assert sum(tiles.values()) == 26
+    assert tiles["✖ Off target"] == 1 + int((measures["Status"] == "✖ Off target").sum())
 
 
 def test_overview_without_indicators_has_no_second_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
