@@ -304,7 +304,9 @@ def trend_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: 
     if np.isfinite(target).any():
         fig.add_trace(go.Scatter(x=periods, y=target, name=TARGET_NAME, line=TARGET_LINE,
                                  hovertemplate="Target: %{y}<extra></extra>", **_reference_line(target, TARGET_LINE)))
-    if np.isfinite(benchmark).any():
+    # A count is the area's size, not its performance: England's count on the same axis would flatten the
+    # partnership's line to nothing (Barnet's 1,435 under England's 300,000), so it is not drawn.
+    if np.isfinite(benchmark).any() and m.unit != "count":
         fig.add_trace(go.Scatter(x=periods, y=benchmark, name=_legend_name(benchmark_name), line=BENCHMARK_LINE,
                                  hovertemplate=f"{_legend_name(benchmark_name)}: %{{y}}<extra></extra>",
                                  **_reference_line(benchmark, BENCHMARK_LINE)))

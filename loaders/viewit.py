@@ -118,7 +118,45 @@ def indicator_name(column: str) -> str:
     words = key.replace("_", " ")
     words = re.sub(r" allintx$", " (all in treatment)", words)
     words = re.sub(r" newtx$", " (new to treatment)", words)
+    for prefix, said in _TOPICS.items():
+        if words.startswith(prefix + " "):
+            words = said + ": " + words[len(prefix) + 1:]
+            break
+    words = " ".join(_WORDS.get(w, w) for w in words.split(" "))
+    words = re.sub(r"\b(\d+)to(\d+)", r"\1 to \2", words)
+    words = re.sub(r"\b(\d+)andover\b", r"\1 and over", words)
+    words = re.sub(r"\b(under|over)(\d+)(years?)\b", r"\1 \2 \3", words)
+    words = re.sub(r"\b(\d+) to (\d+)(years?)\b", r"\1 to \2 \3", words)
     return words[:1].upper() + words[1:]
+
+
+# ViewIt's column names run words together ('lengthintreatment_1to2years_allintx'): the topics and the glued
+# words of its exports, written out ('Length of time in treatment: 1 to 2 years (all in treatment)').
+_TOPICS = {
+    "alc units": "Alcohol units", "lengthintreatment": "Length of time in treatment",
+    "referralsource": "Referral source", "substanceanycitation": "Substance cited",
+    "employmentstatus": "Employment status", "housingsituation": "Housing situation", "exits": "Exits",
+    "disability": "Disability", "religion": "Religion", "sexuality": "Sexuality", "safeguarding": "Safeguarding",
+    "injecting": "Injecting", "interventions": "Interventions",
+}
+_WORDS = {
+    "droppedout": "dropped out", "movedaway": "moved away", "noappropriatetreatment": "no appropriate treatment",
+    "notknown": "not known", "referredon": "referred on", "transferredincustody": "transferred in custody",
+    "transferrednotincustody": "transferred not in custody", "treatmentdeclined": "treatment declined",
+    "treatmentwithdrawn": "treatment withdrawn", "allmissing": "missing", "nodisability": "no disability",
+    "notstated": "not stated", "ineducation": "in education", "longtermsickdisabled": "long-term sick or disabled",
+    "notstatedmissing": "not stated or missing", "notstatedormissing": "not stated or missing",
+    "regularemployment": "regular employment", "unemployedinactive": "unemployed or inactive",
+    "unpaidvoluntary": "unpaid voluntary work", "housingproblem": "housing problem", "noproblem": "no problem",
+    "urgentproblem": "urgent problem", "declinedtoanswer": "declined to answer", "allcommunity": "community",
+    "allinpatient": "inpatient", "allprimarycare": "primary care", "allrecoveryhouse": "recovery house",
+    "allresidentialrehab": "residential rehab", "allyp": "young people", "gaylesbian": "gay or lesbian",
+    "hetero": "heterosexual", "cracknotopiates": "crack without opiates", "anyclubdrug": "any club drug",
+    "ghbgbl": "GHB/GBL", "clubdrug": "club drug:", "livingwithincompletedata": "living with: incomplete data",
+    "notparentnocontactwithchildren": "not a parent, no contact with children",
+    "othercontactlivingwithchildren": "other contact living with children",
+    "parentlivingwithchildren": "parent living with children", "parentsnotwithchildren": "parent not living with children",
+}
 
 
 def _label(kind: str, value: str | None) -> str | None:

@@ -176,6 +176,15 @@ def is_indicator(kpi: str) -> bool:
     return kpi not in _ORDER
 
 
+def first_with_value(card: pd.DataFrame, *, preferred: str, among: list[str]) -> str:
+    """``preferred`` where the scorecard has a figure for it, else the first of ``among`` that has one (a
+    partnership known only from downloads has no computed measures), else ``preferred``."""
+    valued = set(card.loc[card["value"].notna(), "kpi"]) if not card.empty else set()
+    if preferred in valued or not valued:
+        return preferred
+    return next((k for k in among if k in valued), preferred)
+
+
 def steered(local: pd.DataFrame, targets: TargetSet) -> pd.DataFrame:
     """The indicators the targets file speaks of (a target, or an [[indicator]] declaration): those a
     partnership steers by, counted with the measures; the rest of a download is shown, not counted."""
@@ -423,6 +432,12 @@ def _indicator_funnel(store: Store, *, indicator: str, period: Quarter) -> pd.Da
     for col in ("window_start", "window_end"):
         rows[col] = pd.to_datetime(rows[col]).dt.strftime("%Y-%m-%d")
     return with_names(store, published.with_limits(rows).drop(columns=["unit"]))
+
+
+def has_computed(store: Store, *, area: str) -> bool:
+    """Whether any figure was computed from the partnership's own extracts (a partnership known only from
+    downloads has published whole-partnership figures, and no providers, teams or groups)."""
+    return bool(store.rows("SELECT 1 FROM results WHERE area = ? LIMIT 1", [area]))
 
 
 def areas(store: Store) -> pd.DataFrame:

@@ -33,6 +33,9 @@ for kpi in ("bme_share", "ethnic_minority_share"):
                      hide_index=True, width="stretch")
 
 st.subheader("Every measure by group")
+if not state.has_computed(version, selection.area):
+    st.info(state.no_extracts_note(selection.area_name, "Figures by ethnic group, sex and age band"))
+    st.stop()
 left, right = st.columns([3, 2])
 ids = [m.id for m in MEASURES if {"ethnic_group", "sex", "age_band"} & set(m.breakdowns)]
 kpi = left.selectbox("Measure", ids, format_func=lambda i: measure(i).name)

@@ -20,12 +20,16 @@ m = measure(kpi)
 st.caption(f"{m.definition} Rolling 12 months to {selection.period.end:%d %B %Y}. Points outside the funnel "
            "differ from the partnership's pooled value by more than chance would explain.")
 
-data = state.funnel(version, kpi, selection.period.label, selection.area, level, targets)
-downloads.show_figure(figures.funnel_figure, data, measure=m, period_label=selection.period.label,
-                      area_name=selection.area_name, level_label=level, source=state.source_line(version),
-                      demo=state.is_demo(version), name=f"{kpi} funnel {level} {selection.area_name} {selection.period}")
-st.dataframe(display.comparison_table(data, measure=m), hide_index=True, width="stretch")
-downloads.table_downloads(data, name=f"funnel-{kpi}-{selection.area}-{level}")
+if not state.has_computed(version, selection.area):
+    st.info(state.no_extracts_note(selection.area_name, "Providers and teams"))
+else:
+    data = state.funnel(version, kpi, selection.period.label, selection.area, level, targets)
+    downloads.show_figure(figures.funnel_figure, data, measure=m, period_label=selection.period.label,
+                          area_name=selection.area_name, level_label=level, source=state.source_line(version),
+                          demo=state.is_demo(version),
+                          name=f"{kpi} funnel {level} {selection.area_name} {selection.period}")
+    st.dataframe(display.comparison_table(data, measure=m), hide_index=True, width="stretch")
+    downloads.table_downloads(data, name=f"funnel-{kpi}-{selection.area}-{level}")
 
 st.subheader(f"Exception report, {selection.period}")
 st.caption("Every measure with a target that is off target (red) or near it (amber), for the partnership, each "

@@ -360,6 +360,18 @@ def funnel(version: str, kpi: str, period: str, area: str | None, breakdown: str
 
 
 @st.cache_data(show_spinner=False)
+def has_computed(version: str, area: str) -> bool:
+    return reports.has_computed(store(), area=area)
+
+
+def no_extracts_note(area_name: str, what: str) -> str:
+    """Said where a page needs a partnership's own extracts and it has none (only published figures)."""
+    return (f"{what} come from the partnership's own extracts, and none has been uploaded for "
+            f"{plain_text.for_markdown(area_name)}: its figures are published ones (a Fingertips download, a ViewIt "
+            "export), for the partnership as a whole. Upload its journeys extract on the Upload page to see them.")
+
+
+@st.cache_data(show_spinner=False)
 def exceptions(version: str, period: str, area: str | None, targets: TargetSet) -> pd.DataFrame:
     return reports.exceptions(store(), period=Quarter.parse(period), targets=targets, area=area)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from charts import display, figures, plain_text
+from metrics import reports
 from metrics.registry import MEASURES, measure
 from metrics.reports import describe_latest, published_beside
 from pages import downloads, state
@@ -15,7 +16,11 @@ st.title(f"Trajectories: {plain_text.for_markdown(selection.area_name, limit=pla
 # The measures, then the partnership's local and published indicators, each by its name.
 local = dict(state.indicator_choices(version, selection.area, targets))
 ids = [m.id for m in MEASURES] + list(local)
-default = ids.index(st.session_state.get("kpi", "effective_treatment")) if st.session_state.get("kpi") in ids else 1
+if st.session_state.get("kpi") in ids:
+    default = ids.index(st.session_state["kpi"])
+else:  # Numbers in effective treatment, or where it has no figure (a partnership with downloads only) the first that has
+    shown = state.scorecard(version, selection.area, selection.period.label, selection.comparator, None, targets)
+    default = ids.index(reports.first_with_value(shown, preferred="effective_treatment", among=ids))
 kpi = st.selectbox("Measure or indicator", ids, index=default,
                    format_func=lambda i: plain_text.clean(local[i]) if i in local else measure(i).name)
 st.session_state["kpi"] = kpi
@@ -25,7 +30,9 @@ st.caption(plain_text.for_markdown(m.definition) + (" Each point is the rolling 
 
 data = state.series(version, kpi, selection.area, selection.comparator, None, targets)
 if data.empty:
-    st.info("No figures for this measure yet.")
+    st.info(f"No figures for {plain_text.for_markdown(m.name)} in {plain_text.for_markdown(selection.area_name)} yet"
+            + (f": it is computed from the {m.source} extract, and none has been uploaded for this partnership."
+               if kpi not in local else "."))
     st.stop()
 latest = describe_latest(data, period=selection.period)
 cols = st.columns(4)

@@ -185,6 +185,18 @@ def test_trend_count_measure_has_number_axis():
     assert fig.layout.meta["title"].startswith("Numbers in treatment: Northvale (demo), ")
 
 
+def test_trend_of_a_count_leaves_out_the_benchmark_count():
+    """England's count beside a partnership's is its size, not a comparison: on one axis it flattens the
+    partnership's line (Barnet 1,435 under England's 300,000), so the line is not drawn."""
+    df = sf.series_frame("in_treatment").assign(benchmark=300_000.0)
+    fig = trend_figure(df, measure="in_treatment", area_name=sf.AREA_NAME, source=REAL_SOURCE, demo=False,
+                       benchmark_name="England")
+    assert "England" not in [t.name for t in fig.data]
+    share = trend_figure(sf.series_frame().assign(benchmark=0.5), measure="effective_treatment_rate",
+                         area_name=sf.AREA_NAME, source=REAL_SOURCE, demo=False, benchmark_name="England")
+    assert "England" in [t.name for t in share.data]
+
+
 def test_trend_draws_value_band_target_provisional_and_benchmark():
     df = sf.series_frame()
     fig = _trend(df=df)

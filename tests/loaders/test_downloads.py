@@ -437,6 +437,11 @@ def test_published_periods_take_the_products_labels(text: str, label: str, kind:
     ("eth_asian_newtx", "Adults new to treatment, asian ethnic group"),
     ("newpresentation_newtx", "New presentations to treatment"),
     ("age_18_24_newtx", "Age 18 24 (new to treatment)"),
+    ("alc_units_1000andover_allintx", "Alcohol units: 1000 and over (all in treatment)"),
+    ("lengthintreatment_1to2years_allintx", "Length of time in treatment: 1 to 2 years (all in treatment)"),
+    ("lengthintreatment_under1year_allintx", "Length of time in treatment: under 1 year (all in treatment)"),
+    ("exits_droppedout_allintx", "Exits: dropped out (all in treatment)"),
+    ("substanceanycitation_clubdrug_ghbgbl_newtx", "Substance cited: club drug: GHB/GBL (new to treatment)"),
 ])
 def test_viewit_columns_get_names_that_tell_them_apart(column: str, name: str) -> None:
     """The LA export holds both everyone in treatment and those new to it for each ethnic group: one

@@ -251,3 +251,17 @@ def test_status_counts_leave_out_what_the_targets_file_does_not_speak_of() -> No
     counts = reports.status_counts(card, targets)
     # bme_share green, top_compliance red, iom_cohort (declared) grey, viewit_x (a target) red; ft_93517 not.
     assert list(counts.values()) == [2, 0, 1, 1]
+
+
+def test_the_first_measure_shown_is_one_with_a_figure() -> None:
+    """Trajectories opens on Numbers in effective treatment; a partnership known only from downloads has none,
+    so it opens on the first measure or indicator that has a figure."""
+    import pandas as pd
+
+    card = pd.DataFrame({"kpi": ["effective_treatment", "in_treatment", "ft_93517"], "value": [None, 1435.0, 0.5]})
+    ids = ["in_treatment", "effective_treatment", "ft_93517"]
+    assert reports.first_with_value(card, preferred="effective_treatment", among=ids) == "in_treatment"
+    card.loc[0, "value"] = 1200.0
+    assert reports.first_with_value(card, preferred="effective_treatment", among=ids) == "effective_treatment"
+    empty = card.assign(value=None)
+    assert reports.first_with_value(empty, preferred="effective_treatment", among=ids) == "effective_treatment"

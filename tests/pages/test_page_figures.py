@@ -404,3 +404,23 @@ def test_overview_without_indicators_has_no_second_section(tmp_path: Path, monke
     at = _app("overview")
     assert "Local and published indicators" not in [s.value for s in at.subheader]
     assert not [d for d in at.dataframe if "Indicator" in d.value.columns]
+
+
+def test_a_partnership_known_only_from_downloads_is_told_what_to_upload(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the real Fingertips download loaded (published whole-area figures): Providers says providers and teams
+    come from the partnership's own extracts and names none uploaded, instead of an empty chart and table."""
+    from loaders.load import load_file
+    from loaders.store import open_store
+    from tests.conftest import FIXTURES
+
+    path = tmp_path / "downloads.duckdb"
+    monkeypatch.setenv("KPI_DB", str(path))
+    download = FIXTURES / "downloads" / "fingertips_93517_unmet_opiates.csv"
+    with open_store(path) as store:
+        assert load_file(store, data=download.read_bytes(), file_name=download.name).status == "loaded"
+    at = open_page("providers", timeout=240)
+    assert not at.exception, at.exception
+    notes = [i.value for i in at.info]
+    assert any(n.startswith("Providers and teams come from the partnership's own extracts") for n in notes), notes
+    assert not at.get("plotly_chart") and not [d for d in at.dataframe if "Group" in d.value.columns]
