@@ -306,7 +306,8 @@ def trend_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: 
                                  hovertemplate="Target: %{y}<extra></extra>", **_reference_line(target, TARGET_LINE)))
     # A count is the area's size, not its performance: England's count on the same axis would flatten the
     # partnership's line to nothing (Barnet's 1,435 under England's 300,000), so it is not drawn.
-    if np.isfinite(benchmark).any() and m.unit != "count":
+    hidden_count = np.isfinite(benchmark).any() and m.unit == "count"
+    if np.isfinite(benchmark).any() and not hidden_count:
         fig.add_trace(go.Scatter(x=periods, y=benchmark, name=_legend_name(benchmark_name), line=BENCHMARK_LINE,
                                  hovertemplate=f"{_legend_name(benchmark_name)}: %{{y}}<extra></extra>",
                                  **_reference_line(benchmark, BENCHMARK_LINE)))
@@ -318,6 +319,9 @@ def trend_figure(series_df: pd.DataFrame, *, measure: Measure | str, area_name: 
         notes.append("Partial: in some quarters the extract this measure needs covers only part of the 12 months.")
     if "none" in covered:
         notes.append("Gaps: quarters whose 12 months no uploaded extract for this measure covers (no data, not zero).")
+    if hidden_count:
+        notes.append(f"{plain_text.for_plotly(benchmark_name or 'The comparator', limit=plain_text.LEGEND)}'s count "
+                     "is not drawn (a count is the size of an area); it is in the table of figures.")
     apply_house_layout(fig, title=chart_title(what, area_name, period_span(periods)), source=source, demo=demo,
                        x_title=_x_title(m), y_title=axis_title(m), unit=m.unit, notes=notes,
                        x_tick_lines=2)

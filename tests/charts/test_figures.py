@@ -192,9 +192,12 @@ def test_trend_of_a_count_leaves_out_the_benchmark_count():
     fig = trend_figure(df, measure="in_treatment", area_name=sf.AREA_NAME, source=REAL_SOURCE, demo=False,
                        benchmark_name="England")
     assert "England" not in [t.name for t in fig.data]
+    notes = " ".join(a.text for a in fig.layout.annotations)
+    assert "England's count is not drawn" in notes  # said under the chart, not left to be wondered at
     share = trend_figure(sf.series_frame().assign(benchmark=0.5), measure="effective_treatment_rate",
                          area_name=sf.AREA_NAME, source=REAL_SOURCE, demo=False, benchmark_name="England")
     assert "England" in [t.name for t in share.data]
+    assert "not drawn" not in " ".join(a.text for a in share.layout.annotations)
 
 
 def test_trend_draws_value_band_target_provisional_and_benchmark():
