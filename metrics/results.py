@@ -78,7 +78,7 @@ CREATE OR REPLACE TEMP TABLE {target} AS
 SELECT {columns}
 FROM {copy} c
 JOIN refresh_bounds b USING (dat)
-WHERE (b.lookback IS NULL OR {keep}) AND b.dat IN (SELECT DISTINCT dat FROM refresh_quarters)
+WHERE c.dat IN ({partnerships}) AND (b.lookback IS NULL OR {keep})
 """
 
 _RAW = """
@@ -251,8 +251,13 @@ def _compute(store: Store, quarters: pa.Table) -> None:
         store.execute("CREATE OR REPLACE TEMP TABLE refresh_quarters AS SELECT * FROM refresh_quarters_input")
         store.register("refresh_days_input", _days_table(quarters))
         store.execute("CREATE OR REPLACE TEMP TABLE refresh_days AS SELECT * FROM refresh_days_input")
+        # The batch's partnerships as constants, which DuckDB checks against each row group's range of
+        # partnerships (the copies are written in partnership order, metrics/current.py) to skip the others.
+        batch = sorted(set(quarters["dat"].to_pylist()))
+        marks = ", ".join("?" * len(batch))
         for target, (copy, columns, keep) in _CURRENT_ROWS.items():
-            store.execute(_CURRENT.format(target=target, copy=copy, columns=columns, keep=keep))
+            store.execute(_CURRENT.format(target=target, copy=copy, columns=columns, keep=keep, partnerships=marks),
+                          batch)
         store.execute(_RAW)
         for family in FAMILIES:
             *prepare, query = _statements(family)

@@ -120,9 +120,10 @@ def test_memory_limit_reaches_duckdb(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert _limit_bytes(tmp_path) == pytest.approx(expected, rel=0.05)  # DuckDB shows 1 decimal place
 
 
-def test_memory_limit_defaults_to_one_gigabyte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_memory_limit_defaults_to_448_megabytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KPI_MEMORY_LIMIT", raising=False)
-    assert _limit_bytes(tmp_path) == pytest.approx(1000**3, rel=0.05)
+    assert config.MEMORY_LIMIT == "448MB"
+    assert _limit_bytes(tmp_path) == pytest.approx(448 * 1000**2, rel=0.05)
 
 
 def test_memory_limit_default_leaves_duckdbs_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
