@@ -25,6 +25,7 @@ import pandas as pd
 from bench import report, sessions
 from bench.dataset import cached_extracts, copy_database, remove_database
 from bench.measure import GIB, ROOT, Figure, Target, median, run_worker
+from loaders.config import MEMORY_LIMIT
 from loaders.demo import DEFAULT_SEED
 
 BENCH_DIR = ROOT / "bench"
@@ -442,7 +443,7 @@ class Run:
         add(Figure("memory_load", "Peak memory of the load and its refresh", _peak(loads), "GiB", len(loads),
                    "ru_maxrss (os.wait4) of the child process that opens the database, reads, checks and stores the "
                    "file and then refreshes the results (as an upload through the app does; DuckDB's memory_limit "
-                   "is KPI_MEMORY_LIMIT's default, 1GB); the largest of the runs.", Target("<=", 1.0, "<= 1 GiB"),
+                   f"is KPI_MEMORY_LIMIT's default, {MEMORY_LIMIT}); the largest of the runs.", Target("<=", 1.0, "<= 1 GiB"),
                    note=failed("ingest and refresh")))
         add(Figure("memory_refresh", "Peak memory of refresh_all", _peak(refreshes), "GiB", len(refreshes),
                    "ru_maxrss of the refresh_all child process (the same memory_limit); for information.",

@@ -157,9 +157,11 @@ def load_file(
             store.unregister("staged")
         # The file's cells are stored: let them go before the refresh, which needs the memory (a national
         # journeys file's parsed and checked columns are a few hundred MB).
+        large = parsed.table.nbytes >= RELEASE_AFTER_BYTES
         del parsed
         checked = replace(checked, table=checked.table.schema.empty_table())
-        _release_memory()
+        if large:  # (a collection costs a tenth of a second or so: worth it only after a large file)
+            _release_memory()
         if on_change is not None:
             on_change(store, checked.partnerships)
     return LoadResult(
@@ -168,6 +170,10 @@ def load_file(
         message=f"Loaded {name} as upload {upload_id}: {_rows_loaded(checked)} for "
                 f"{_listed(checked.partnerships, 'areas')} ({_listed(checked.periods, 'periods')}).",
     )
+
+
+# After a file whose cells take this much memory as read, what parsing freed is handed back (below).
+RELEASE_AFTER_BYTES = 32 * 1024 * 1024
 
 
 def _release_memory() -> None:

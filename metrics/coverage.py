@@ -34,6 +34,7 @@ import pandas as pd
 from loaders.store import Store
 from metrics.periods import Quarter, add_months, quarters_between
 from metrics.registry import MEASURES
+from metrics.versioned import per_version
 
 FULL, PARTIAL, NONE = "full", "partial", "none"
 COVERAGE_FIELDS = ["coverage", "coverage_note"]
@@ -148,6 +149,12 @@ def dip_coverage(*, start: date, end: date, months: Sequence[date]) -> tuple[str
                      f"none for {_month_list(missing)} (upload the {full} for {quarter_list(quarters)}).")
 
 
+@per_version
+def _spans(store: Store, areas: tuple[str, ...], starts: tuple[date, ...], ends: tuple[date, ...]) -> tuple:
+    """How far the extracts reach into each window asked about (_sql), once per version of the data."""
+    return tuple(store.rows(_sql(), {"areas": list(areas), "starts": list(starts), "ends": list(ends)}))
+
+
 def coverage_of(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
     """For each row of figures (columns kpi, area, window_start, window_end): its ``coverage``
     ('full', 'partial' or 'none') and ``coverage_note`` ('' when full), indexed as ``rows``.
@@ -166,7 +173,7 @@ def coverage_of(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
     starts = [_day(v) for v in asked["window_start"]]
     ends = [_day(v) for v in asked["window_end"]]
     areas = [str(a) for a in asked["area"]]
-    found = store.rows(_sql(), {"areas": areas, "starts": starts, "ends": ends})
+    found = _spans(store, tuple(areas), tuple(starts), tuple(ends))
     spans = {(area, _day(s), _day(e)): (_day(first), _day(last), [_day(m) for m in months])
              for area, s, e, first, last, months in found}
     answers: dict[tuple[str, str, date, date], tuple[str, str]] = {}

@@ -24,6 +24,7 @@ from loaders.store import Store
 from metrics.published import with_limits
 from metrics.registry import MEASURES, Measure
 from metrics.targets import KnownIndicator, TargetSet
+from metrics.versioned import per_version
 
 _MEASURE_IDS = [m.id for m in MEASURES]
 
@@ -63,13 +64,18 @@ def _has_indicators(store: Store) -> bool:
     return bool(store.scalar("SELECT count(*) FROM duckdb_views() WHERE view_name = 'current_indicators'"))
 
 
+@per_version
+def _known_rows(store: Store) -> tuple[tuple, ...]:
+    """Every indicator loaded, as _KNOWN_SQL gives it (none without the indicators view); read once per
+    version of the data."""
+    return tuple(store.rows(_KNOWN_SQL, [_MEASURE_IDS])) if _has_indicators(store) else ()
+
+
 def known(store: Store) -> dict[str, KnownIndicator]:
     """Every indicator loaded (the measures' own ids left out), with its unit and polarity as uploaded and
     the uploads it came from: what the targets file may name besides the measures."""
-    if not _has_indicators(store):
-        return {}
     return {r[0]: KnownIndicator(unit=r[2] or "", polarity=r[3] or "", uploads=r[4] or "")
-            for r in store.rows(_KNOWN_SQL, [_MEASURE_IDS])}
+            for r in _known_rows(store)}
 
 
 def load_targets_for(store: Store, path: str | None = None) -> TargetSet:
@@ -83,8 +89,7 @@ def load_targets_for(store: Store, path: str | None = None) -> TargetSet:
 def catalogue(store: Store, targets: TargetSet) -> dict[str, Indicator]:
     """Every indicator loaded or declared, by id (declarations win over what the uploads say)."""
     found: dict[str, Indicator] = {}
-    rows = store.rows(_KNOWN_SQL, [_MEASURE_IDS]) if _has_indicators(store) else []
-    for ident, name, unit, polarity, uploads in rows:
+    for ident, name, unit, polarity, uploads in _known_rows(store):
         found[ident] = Indicator(ident, " ".join((name or ident).split()), unit or "value", polarity or "neutral",
                                  "", uploads or "")
     for d in targets.indicators:

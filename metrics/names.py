@@ -25,6 +25,7 @@ from loaders.areas import area as listed_area
 from loaders.areas import area_list
 from loaders.config import DATA_DIR, database_path
 from loaders.store import Store
+from metrics.versioned import per_version
 
 DEFAULT_NAMES = DATA_DIR / "names.csv"
 NO_TEAM = "(no team)"
@@ -40,8 +41,10 @@ GROUP BY i.area_code, u.kind = 'indicators'
 """
 
 
+@per_version
 def area_names(store: Store) -> dict[str, str]:
-    """The name of every area known to the list or to the uploads (see the module's note)."""
+    """The name of every area known to the list or to the uploads (see the module's note); read once per
+    version of the data (metrics.versioned), so the dict is shared: do not change it."""
     names = {a.code: a.display_name for a in area_list()}
     uploaded = store.df(_UPLOADED_NAMES) if _has_indicators(store) else pd.DataFrame(
         columns=["area", "name", "demo", "own"])

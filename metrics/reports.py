@@ -151,6 +151,15 @@ def scorecard(store: Store, *, area: str, period: Quarter, targets: TargetSet, b
     return rows.reset_index(drop=True)
 
 
+def previous_values(store: Store, *, area: str, period: Quarter) -> pd.DataFrame:
+    """The measures' figures of one partnership and quarter, whole partnership, as the scorecard shows them
+    (computed, else published; no value where the extract a measure needs covers none of its window):
+    columns kpi, group, value. What the Overview's changes since the quarter and the year before need,
+    without the targets, comparator, names and indicators of a whole scorecard."""
+    rows = _results(store, "area = ? AND period = ? AND breakdown = ''", [area, period.label])
+    return coverage.with_coverage(store, rows)[["kpi", "group", "value"]].reset_index(drop=True)
+
+
 def indicator_choices(store: Store, *, area: str, targets: TargetSet) -> list[tuple[str, str]]:
     """The indicators with figures for an area, (id, name), declared and targeted first, then by name."""
     ids = [r[0] for r in store.rows(

@@ -19,10 +19,9 @@ card = state.scorecard(version, selection.area, selection.period.label, selectio
 if card.empty:
     st.info(f"There are no figures for {selection.period}. Choose another quarter, or upload its extracts.")
     st.stop()
-previous_quarter = state.scorecard(version, selection.area, selection.period.shift(-1).label,
-                                   selection.comparator, None, targets)
-previous_year = state.scorecard(version, selection.area, selection.period.shift(-4).label,
-                                selection.comparator, None, targets)
+# The changes since the quarter and the year before need those quarters' figures only (not two more scorecards).
+previous_quarter = state.previous_values(version, selection.area, selection.period.shift(-1).label)
+previous_year = state.previous_values(version, selection.area, selection.period.shift(-4).label)
 counts = reports.status_counts(card, targets)
 cols = st.columns(4)
 for col, (status, count) in zip(cols, counts.items(), strict=True):

@@ -360,6 +360,11 @@ def funnel(version: str, kpi: str, period: str, area: str | None, breakdown: str
 
 
 @st.cache_data(show_spinner=False)
+def previous_values(version: str, area: str, period: str) -> pd.DataFrame:
+    return reports.previous_values(store(), area=area, period=Quarter.parse(period))
+
+
+@st.cache_data(show_spinner=False)
 def has_computed(version: str, area: str) -> bool:
     return reports.has_computed(store(), area=area)
 
