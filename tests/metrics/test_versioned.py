@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 from loaders.load import withdraw_upload
 from loaders.store import Store, open_store
@@ -57,6 +58,6 @@ def test_another_file_at_the_same_path_is_other_data(tmp_path: Path) -> None:
         assert names.area_names(s)["E99000001"] == "Southvale"
 
 
-def test_an_in_memory_database_is_never_kept() -> None:
-    with open_store(":memory:") as s:
-        assert data_key(s) is None
+def test_a_database_without_a_file_is_never_kept() -> None:
+    for path in (None, ":memory:"):  # nothing on disk says when its data changes
+        assert data_key(SimpleNamespace(path=path)) is None  # type: ignore[arg-type]
