@@ -138,7 +138,11 @@ def test_a_load_waits_its_turn_and_lands_when_the_holder_lets_go(store: Store) -
         finally:
             holder.release()
         assert load.returncode == 0, (out, err)
-        assert f"Loaded {name} as upload" in out and err == "", err
+        assert f"Loaded {name} as upload" in out, out
+        # Nothing else said but waiting: once in a full suite run (1 of 1123 tests, not reproduced alone in
+        # 3 runs) the load, let in by the turn, still found DuckDB's own lock held for a moment after the
+        # holder's close and said so again ("another program is writing it") before it loaded.
+        assert all(line.startswith("Waiting for the database: ") for line in err.splitlines()), err
     with open_store(store.path) as again:
         assert_audit_consistent(again)
         assert again.scalar("SELECT count(*) FROM uploads WHERE withdrawn_at IS NULL") == 3
