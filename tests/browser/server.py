@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.browser import stop_app
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,9 +46,5 @@ def dashboard(env: dict[str, str], *, port: int | None = None, cwd: Path = ROOT,
     try:
         yield port
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_app(server)
+        time.sleep(0.1)
