@@ -39,7 +39,8 @@ SMOKE_QUARTERS = 8
 
 FIGURE_IDS = (
     "build_full", "ingest_loader", "ingest_bare", "ingest_ratio", "refresh", "upload_ratio", "refresh_all",
-    "floor_seconds", "refresh_all_ratio", "refresh_agreement",
+    "floor_seconds", "refresh_all_ratio", "window_floor_seconds", "window_floor_agreement", "refresh_all_window_ratio",
+    "refresh_agreement",
     "scorecard_warm",
     "scorecard_cold", "series_warm", "page_first_load", "first_page_ratio", "page_overview", "page_overview_cached",
     "page_trajectories", "page_trajectories_cached", "pandas_agreement", "pandas_speed_ratio",
@@ -183,6 +184,12 @@ class Run:
             run_worker(["floor-read", "--db", str(plan.national_db)], timeout=3600, log=plan.log)
             for _ in range(plan.pandas_runs)]
 
+    def window_floor(self) -> None:
+        plan = self.plan
+        self.data["window_floor_runs"] = [
+            run_worker(["window-floor", "--db", str(plan.national_db)], timeout=3600, log=plan.log)
+            for _ in range(plan.pandas_runs)]
+
     def diagnosis(self) -> None:
         from bench.diagnosis import explain_mismatches
         from loaders.store import open_store
@@ -315,6 +322,30 @@ class Run:
                    min(len(refresh_seconds), len(read_seconds)), "`refresh_all`'s time over `floor_seconds`: how "
                    "close a rebuild of every figure comes to the least work it must do (issue 15).",
                    Target("<=", 4.0, "<= 4 x"), note=note or failed("floor")))
+        windows = d.get("window_floor_runs", [])
+        window_seconds = [r.result["seconds"] for r in windows]
+        window_mismatches = [r.result["mismatches"] for r in windows]
+        add(Figure("window_floor_seconds", "The floor of the rolling windows: bench/window_floor.sql",
+                   median(window_seconds), "s", len(window_seconds),
+                   "bench/window_floor.sql on the national database in a child process: numbers in treatment "
+                   "(clients counted once in every quarter whose 12-month window holds a day of one of their "
+                   "journeys), whole partnership only, every partnership and quarter, the fastest way we found "
+                   "(each client's journeys as intervals of quarters, merged, then counted along the quarters). "
+                   "The least work of the one thing every treatment measure does; refresh_all does it for 12 "
+                   "measures, 3 units (partnership, provider, team) and 8 breakdowns. For information."
+                   if windows else "", samples=tuple(window_seconds), note=failed("window floor")))
+        add(Figure("window_floor_agreement", "bench/window_floor.sql vs the product's in_treatment: figures "
+                   "that differ", float(max(window_mismatches)) if window_mismatches else None, "mismatches",
+                   len(windows), f"{windows[0].result['compared']:,} partnership-quarters of `in_treatment` "
+                   "(whole partnership) in the results against window_floor.sql's counts, exactly; the floor's "
+                   "time means something only when this is 0." if windows else "", Target("==", 0, "0"),
+                   note=failed("window floor")))
+        wm = median(window_seconds)
+        add(Figure("refresh_all_window_ratio", "refresh_all / the floor of the rolling windows",
+                   rm / wm if rm and wm else None, "x", min(len(refresh_seconds), len(window_seconds)),
+                   "`refresh_all`'s time over `window_floor_seconds`: the whole rebuild against the least work of "
+                   "one measure's rolling windows, with no breakdown. For information.",
+                   note=note or failed("window floor")))
         differing = [r.result.get("rows_differing") for r in refreshes]
         add(Figure("refresh_agreement", "Result rows that differ between the upload's refresh and refresh_all",
                    float(differing[0]) if differing and differing[0] is not None else None, "rows", len(differing),
@@ -578,6 +609,7 @@ def run_benchmark(plan: Plan) -> tuple[Path, list[Figure], dict[str, str]]:
     if "build" not in run.failures:
         run.step("ingest and refresh", run.ingest_and_refresh)
         run.step("floor", run.floor_read)
+        run.step("window floor", run.window_floor)
         run.step("pandas reference", run.pandas_reference)
         if "pandas reference" not in run.failures and not run.data["comparison"].mismatches.empty:
             run.step("diagnosis", run.diagnosis)

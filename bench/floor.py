@@ -86,3 +86,45 @@ def read_floor(store: Store) -> ReadFloorRun:
     groups = store.arrow(sql)
     seconds = time.perf_counter() - started
     return ReadFloorRun(seconds, int(pc.sum(groups["rows_read"]).as_py() or 0), groups.num_rows)
+
+
+WINDOW_SQL = Path(__file__).with_name("window_floor.sql")
+
+# The product's whole-partnership numbers in treatment against window_floor.sql's, quarter by quarter. A
+# quarter where no client's merged interval starts or ends has no row of its own in window_floor.sql's
+# answer: its count is that of the latest quarter before it (an ASOF join), or 0 before the first.
+_WINDOW_COMPARE = """
+WITH product AS (
+    SELECT area AS dat, period, numerator,
+           left(period, 4)::INTEGER * 4 + right(period, 1)::INTEGER - 1 AS qi
+    FROM results
+    WHERE kpi = 'in_treatment' AND breakdown = ''
+)
+SELECT count(*) AS compared, count(*) FILTER (WHERE coalesce(w.clients, 0) <> p.numerator) AS mismatches
+FROM product p
+ASOF LEFT JOIN bench_window_floor w ON p.dat = w.dat AND p.qi >= w.qi
+"""
+
+
+@dataclass(frozen=True)
+class WindowFloorRun:
+    """bench/window_floor.sql once: its seconds, its rows, and its agreement with the product."""
+
+    seconds: float
+    rows: int
+    compared: int
+    mismatches: int
+
+
+def window_floor(store: Store) -> WindowFloorRun:
+    """Run bench/window_floor.sql on ``store`` (read-only is enough), then compare it with the results."""
+    sql = "\n".join(line for line in WINDOW_SQL.read_text().splitlines() if not line.lstrip().startswith("--"))
+    started = time.perf_counter()
+    counts = store.arrow(sql)
+    seconds = time.perf_counter() - started
+    store.register("bench_window_floor", counts)
+    try:
+        compared, mismatches = store.rows(_WINDOW_COMPARE)[0]
+    finally:
+        store.unregister("bench_window_floor")
+    return WindowFloorRun(seconds, counts.num_rows, int(compared), int(mismatches))

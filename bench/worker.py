@@ -317,6 +317,17 @@ def floor_read(args: argparse.Namespace) -> None:
     _emit({"seconds": run.seconds, "rows_read": run.rows_read, "groups": run.groups})
 
 
+def window_floor(args: argparse.Namespace) -> None:
+    """bench/window_floor.sql (the rolling-window definition's least work) on the database, checked."""
+    from bench.floor import window_floor as run_window_floor
+    from loaders.store import open_store
+
+    store = open_store(Path(args.db), read_only=True)
+    run = run_window_floor(store)
+    store.close()
+    _emit({"seconds": run.seconds, "rows": run.rows, "compared": run.compared, "mismatches": run.mismatches})
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
     sub = parser.add_subparsers(dest="step", required=True)
@@ -358,6 +369,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("floor-read")
     p.add_argument("--db", required=True)
     p.set_defaults(run=floor_read)
+    p = sub.add_parser("window-floor")
+    p.add_argument("--db", required=True)
+    p.set_defaults(run=window_floor)
     return parser
 
 

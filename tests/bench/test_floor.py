@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bench.floor import READ_SQL, read_floor
+from bench.floor import READ_SQL, read_floor, window_floor
 from loaders.store import Store
 from metrics.current import KINDS
 from metrics.results import SQL_DIR, refresh_results
@@ -63,3 +63,31 @@ def test_the_floor_reads_each_current_row_once(store: Store) -> None:
     # Two journeys (episode 1's newer version only), one TOP, one DIP month: each current row read once.
     assert (run.rows_read, run.groups) == (4, 3)
     assert run.seconds > 0
+
+
+def test_the_window_floor_counts_what_the_product_counts(store: Store) -> None:
+    """bench/window_floor.sql's numbers in treatment equal the product's, quarter by quarter, and a wrong
+    figure in the results is caught."""
+    line = "{dat},P1,,{client},{episode},30,1,A,OPI,HEROIN,4,{triaged},{triaged},{disd},{reason},14,N"
+    rows = (
+        # C1: a journey ended in 2022, a gap of more than a year, a new journey still open: two intervals.
+        line.format(dat="E08000001", client="C1", episode="1", triaged="2022-04-05", disd="2022-06-20", reason="80"),
+        line.format(dat="E08000001", client="C1", episode="2", triaged="2024-05-01", disd="", reason=""),
+        # C2: two overlapping journeys and a third starting the quarter after the first window ends.
+        line.format(dat="E08000001", client="C2", episode="3", triaged="2023-01-10", disd="2023-05-01", reason="80"),
+        line.format(dat="E08000001", client="C2", episode="4", triaged="2023-03-01", disd="2023-04-15", reason="80"),
+        line.format(dat="E08000001", client="C2", episode="5", triaged="2024-04-01", disd="", reason=""),
+        # C3: the same client key in another partnership is another client.
+        line.format(dat="E08000002", client="C1", episode="6", triaged="2023-07-01", disd="2023-07-30", reason="80"),
+    )
+    # The first journey's own quarter as an earlier reporting period: the product's quarters run from it.
+    _load(store, JOURNEY_HEADER, rows[0], period="2022-23 Q1")
+    _load(store, JOURNEY_HEADER, *rows)
+    run = window_floor(store)
+    assert run.compared > 8 and run.mismatches == 0, run
+    # Not vacuous: the product's counts vary by quarter, and one wrong count is found.
+    assert store.scalar("SELECT count(DISTINCT numerator) FROM results WHERE kpi = 'in_treatment' "
+                        "AND breakdown = ''") >= 3
+    store.execute("UPDATE results SET numerator = numerator + 1 WHERE kpi = 'in_treatment' AND breakdown = '' "
+                  "AND area = 'E08000001' AND period = '2023-24 Q1'")
+    assert window_floor(store).mismatches == 1
