@@ -92,9 +92,11 @@ represented AS (
     JOIN (SELECT cid, triaged FROM numbered) later
       ON later.cid = n.cid AND later.triaged > n.disd AND later.triaged <= n.disd + 182
 ),
-profiles AS (
-    SELECT row_number() OVER () AS profile, *
-    FROM (SELECT DISTINCT subgrp, sex, ethnic, rfls, age_band FROM numbered)
+numbered_codes AS (
+    -- Each code's place in its list, and the list's size: the profile below is made of them.
+    SELECT *, row_number() OVER (PARTITION BY list ORDER BY code) AS n, count(*) OVER (PARTITION BY list) AS size
+    FROM code_lists
+    WHERE list IN ('substance_group', 'sex', 'ethnicity', 'referral_source')
 ),
 teams AS (
     SELECT
@@ -122,7 +124,12 @@ SELECT
     j.ethnic,
     j.rfls,
     j.age_band,
-    p.profile::INTEGER AS profile,
+    -- The combination of the five attributes as one exact number (each code's place in its list, the age
+    -- band's in the bands): no join on five texts is needed to number them. It fits an INTEGER unless the
+    -- four lists together hold some thousand times more codes than today (the cast would then fail, loudly).
+    ((((substance.n * (sex.size + 1) + sex.n) * (ethnicity.size + 1) + ethnicity.n) * (referral.size + 1)
+        + referral.n) * 8 + CASE j.age_band WHEN '18-24' THEN 1 WHEN '25-34' THEN 2 WHEN '35-44' THEN 3
+        WHEN '45-54' THEN 4 WHEN '55-64' THEN 5 ELSE 6 END)::INTEGER AS profile,
     substance.category AS substance_class,
     ethnicity.category <> 'Not stated' AS ethnicity_stated,
     ethnicity.category NOT IN ('White', 'Not stated') AS black_minority_ethnic,
@@ -139,12 +146,11 @@ SELECT
     j.several_at_provider,
     j.several_in_team
 FROM numbered j
-JOIN profiles p USING (subgrp, sex, ethnic, rfls, age_band)
 JOIN teams t USING (dat, agncy, team)
-JOIN code_lists substance ON substance.list = 'substance_group' AND substance.code = j.subgrp
-JOIN code_lists sex ON sex.list = 'sex' AND sex.code = j.sex
-JOIN code_lists ethnicity ON ethnicity.list = 'ethnicity' AND ethnicity.code = j.ethnic
-JOIN code_lists referral ON referral.list = 'referral_source' AND referral.code = j.rfls
+JOIN numbered_codes substance ON substance.list = 'substance_group' AND substance.code = j.subgrp
+JOIN numbered_codes sex ON sex.list = 'sex' AND sex.code = j.sex
+JOIN numbered_codes ethnicity ON ethnicity.list = 'ethnicity' AND ethnicity.code = j.ethnic
+JOIN numbered_codes referral ON referral.list = 'referral_source' AND referral.code = j.rfls
 LEFT JOIN code_lists discharge ON discharge.list = 'discharge_reason' AND discharge.code = j.disrsn
 LEFT JOIN code_lists parental ON parental.list = 'parental_status' AND parental.code = j.prntstat
 LEFT JOIN code_lists injecting ON injecting.list = 'injecting_status' AND injecting.code = j.injstat;
@@ -206,7 +212,9 @@ FROM (
     -- quarters), or to the last quarter while open, and to 4 quarters after that of TRIAGED + 84 days for
     -- the retention cohort; the exact tests follow.
     SELECT
-        j.*,
+        j.jid, j.cid, j.dat_id, j.provider_id, j.team_id, j.profile, j.several_journeys, j.several_at_provider,
+        j.several_in_team, j.triaged, j.disd, j.discharge_class, j.represented, j.parental_status_recorded,
+        j.fully_recorded, j.criminal_justice_referral,
         unnest(range(
             greatest(refresh_quarter_index(j.triaged), b.first_qi),
             least(
@@ -216,9 +224,19 @@ FROM (
             ) + 1
         )) AS qi
     FROM refresh_journeys j
-    JOIN (SELECT dat, min(qi) AS first_qi, max(qi) AS last_qi FROM refresh_quarters GROUP BY dat) b USING (dat)
+    JOIN (
+        SELECT d.dat_id, min(q.qi) AS first_qi, max(q.qi) AS last_qi
+        FROM refresh_quarters q
+        JOIN (SELECT DISTINCT dat_id, dat FROM refresh_teams) d USING (dat)
+        GROUP BY d.dat_id
+    ) b USING (dat_id)
 ) j
-JOIN refresh_quarters q USING (dat, qi)
+-- The quarters by the partnership's number (an integer join for millions of rows, not a text one).
+JOIN (
+    SELECT d.dat_id, q.qi, q.s, q.e, q.s84, q.e84, q.data_end
+    FROM refresh_quarters q
+    JOIN (SELECT DISTINCT dat_id, dat FROM refresh_teams) d USING (dat)
+) q USING (dat_id, qi)
 WHERE (j.triaged <= q.e AND (j.disd IS NULL OR j.disd >= q.s)) OR j.triaged BETWEEN q.s84 AND q.e84;
 
 
