@@ -162,35 +162,31 @@ def coverage_of(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
     One query answers every row: the windows are gathered first, and only the partnerships asked
     about are read.
     """
-    out = pd.DataFrame({"coverage": FULL, "coverage_note": ""}, index=rows.index, dtype=object)
-    if rows.empty:
-        return out
-    sources = rows["kpi"].map(_SOURCES)
-    needs = sources.isin(list(EXTRACT_NAMES)).to_numpy()
-    if not needs.any():
-        return out
-    asked = rows.loc[needs, ["area", "window_start", "window_end"]]
-    starts = [_day(v) for v in asked["window_start"]]
-    ends = [_day(v) for v in asked["window_end"]]
-    areas = [str(a) for a in asked["area"]]
-    found = _spans(store, tuple(areas), tuple(starts), tuple(ends))
-    spans = {(area, _day(s), _day(e)): (_day(first), _day(last), [_day(m) for m in months])
-             for area, s, e, first, last, months in found}
-    answers: dict[tuple[str, str, date, date], tuple[str, str]] = {}
-    states, notes = [], []
-    for source, area, start, end in zip(sources[needs], areas, starts, ends, strict=True):
-        key = (source, area, start, end)
-        if key not in answers:
-            first_top, last_end, months = spans.get((area, start, end), (None, None, []))
-            if source == "tops":
-                answers[key] = tops_coverage(start=start, end=end, first_top=first_top, last_end=last_end)
-            else:
-                answers[key] = dip_coverage(start=start, end=end, months=months)
-        states.append(answers[key][0])
-        notes.append(answers[key][1])
-    out.loc[needs, "coverage"] = states
-    out.loc[needs, "coverage_note"] = notes
-    return out
+    states: list[str] = [FULL] * len(rows)
+    notes: list[str] = [""] * len(rows)
+    # Which rows need an extract: looked up row by row, then the frame is built once (a few rows at a
+    # time, pandas' own steps cost more than the work).
+    sources = [_SOURCES.get(k) for k in rows["kpi"]]
+    needs = [i for i, source in enumerate(sources) if source in EXTRACT_NAMES]
+    if needs:
+        areas = [str(a) for a in rows["area"].take(needs)]
+        starts = [_day(v) for v in rows["window_start"].take(needs)]
+        ends = [_day(v) for v in rows["window_end"].take(needs)]
+        found = _spans(store, tuple(areas), tuple(starts), tuple(ends))
+        spans = {(area, _day(s), _day(e)): (_day(first), _day(last), [_day(m) for m in months])
+                 for area, s, e, first, last, months in found}
+        answers: dict[tuple[str, str, date, date], tuple[str, str]] = {}
+        for i, area, start, end in zip(needs, areas, starts, ends, strict=True):
+            source = sources[i]
+            key = (source, area, start, end)
+            if key not in answers:
+                first_top, last_end, months = spans.get((area, start, end), (None, None, []))
+                if source == "tops":
+                    answers[key] = tops_coverage(start=start, end=end, first_top=first_top, last_end=last_end)
+                else:
+                    answers[key] = dip_coverage(start=start, end=end, months=months)
+            states[i], notes[i] = answers[key]
+    return pd.DataFrame({"coverage": states, "coverage_note": notes}, index=rows.index, dtype=object)
 
 
 def with_coverage(store: Store, rows: pd.DataFrame) -> pd.DataFrame:

@@ -106,7 +106,7 @@ SELECT i.indicator AS kpi, i.area_code AS area, i.breakdown, i.grp AS "group", i
        i.period_start AS window_start, i.period_end AS window_end, i.numerator, i.denominator, i.value,
        i.lower_ci AS lower95, i.upper_ci AS upper95, i.lower998, i.upper998, false AS provisional, i.unit,
        u.kind || ': ' || u.file_name || ' (upload ' || i.upload_id || ')' AS source
-FROM current_indicators i JOIN uploads u USING (upload_id)
+FROM {source} i JOIN uploads u USING (upload_id)
 WHERE NOT list_contains($measures, i.indicator) AND i.area_code IN (SELECT unnest($areas))
   AND i.breakdown = '' AND i.period_end <= $end AND i.period_end > $start_before
   {only}
@@ -126,9 +126,39 @@ def figures_for_quarter(store: Store, *, areas: list[str], period: Quarter,
                                  "start_before": add_months(period.end, -12)}
     if indicators is not None:
         params["only"] = indicators
-    frame = store.df(_SCORECARD_SQL.format(only=only), params)
+    frame = store.df(_SCORECARD_SQL.format(source="current_indicators", only=only), params)
     frame["target_quarter"] = period.label
     return with_limits(frame)
+
+
+# The scorecard's figures (_SCORECARD_SQL) with, for each, the values previous_year finds for it (as a list);
+# both from the areas' current indicators, read once.
+_WITH_PREVIOUS_SQL = """
+WITH mine AS MATERIALIZED (SELECT * FROM current_indicators WHERE area_code IN (SELECT unnest($areas))),
+figures AS ({figures})
+SELECT f.*, (SELECT list(i.value) FROM mine i
+             WHERE i.indicator = f.kpi AND i.area_code = f.area AND i.breakdown = f.breakdown AND i.grp = f."group"
+               AND i.period_kind = f.period_kind AND i.period_end = last_day(f.window_end - INTERVAL 12 MONTH))
+       AS _previous
+FROM figures f
+"""
+
+
+def figures_and_previous(store: Store, *, areas: list[str], period: Quarter) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`figures_for_quarter` (every indicator) and :func:`previous_year` of its rows, in one statement
+    rather than two: what a scorecard needs."""
+    from loaders.periods import add_months
+
+    params: dict[str, object] = {"measures": _MEASURE_IDS, "areas": areas, "end": period.end,
+                                 "start_before": add_months(period.end, -12)}
+    frame = store.df(_WITH_PREVIOUS_SQL.format(figures=_SCORECARD_SQL.format(source="mine", only="")), params)
+    earlier = frame.pop("_previous")
+    frame["target_quarter"] = period.label
+    keys = ["kpi", "area", "breakdown", "group", "period"]
+    found = [(*key, v) for key, values in zip(frame[keys].itertuples(index=False, name=None), earlier, strict=True)
+             for v in (values if pd.api.types.is_list_like(values) else ())]  # no earlier figure: NULL
+    previous = pd.DataFrame(found, columns=[*keys, "value"]).astype({"value": float})
+    return with_limits(frame), previous
 
 
 def previous_year(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
@@ -156,12 +186,19 @@ def benchmarks(store: Store, rows: pd.DataFrame, comparator: str) -> pd.Series:
     """The comparator's figure of the same indicator, group and period for each row."""
     if rows.empty:
         return pd.Series([], dtype=float)
-    theirs = store.df(
-        'SELECT indicator AS kpi, breakdown, grp AS "group", period, value AS benchmark FROM current_indicators '
-        "WHERE area_code = ? AND indicator IN (SELECT unnest(?))", [comparator, sorted(set(rows["kpi"]))])
+    theirs = _comparator_figures(store, comparator, tuple(sorted(set(rows["kpi"]))))
     merged = rows[["kpi", "breakdown", "group", "period"]].merge(
         theirs, on=["kpi", "breakdown", "group", "period"], how="left")
     return pd.Series(merged["benchmark"].to_numpy(dtype=float), index=rows.index)
+
+
+@per_version
+def _comparator_figures(store: Store, comparator: str, kpis: tuple[str, ...]) -> pd.DataFrame:
+    """The comparator's figures of the indicators (the same for every partnership compared with it), read once
+    per version of the data. Shared: callers must not change it."""
+    return store.df(
+        'SELECT indicator AS kpi, breakdown, grp AS "group", period, value AS benchmark FROM current_indicators '
+        "WHERE area_code = ? AND indicator IN (SELECT unnest(?))", [comparator, list(kpis)])
 
 
 def describe(indicators: dict[str, Indicator], kpi: str) -> Indicator:

@@ -36,36 +36,43 @@ def with_limits(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
     out = frame.copy()
-    for column in _LIMITS:
-        if column not in out:
-            out[column] = np.nan
-        out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
-    unit = out["unit"] if "unit" in out else pd.Series(None, index=out.index, dtype=object)
-    unit = unit.where(unit.notna(), out["kpi"].map(MEASURE_UNITS))
-    num = pd.to_numeric(out["numerator"], errors="coerce").astype(float)
-    den = pd.to_numeric(out["denominator"], errors="coerce").astype(float)
-    value = pd.to_numeric(out["value"], errors="coerce").astype(float)
-    missing = out["lower95"].isna() & out["upper95"].isna()
-    unit_text = unit.fillna("").astype(str).str.lower()
-    per = unit_text.map(_multiplier)
-    proportion = missing & num.notna() & (den > 0) & (num <= den) & per.isna() & (
-        unit_text.isin(["proportion", "percent", "%", ""]))
-    rate = missing & num.notna() & (den > 0) & per.notna()
-    count = missing & ~proportion & ~rate & unit_text.isin(["count"]) & (num.notna() | value.notna())
+    # Worked on arrays and written into the frame once: a few rows at a time, pandas' own steps cost more
+    # than the arithmetic.
+    limits = {column: _floats(out[column]).copy() if column in out else np.full(len(out), np.nan)
+              for column in _LIMITS}
+    units = out["unit"] if "unit" in out else [None] * len(out)
+    unit_text = [("" if pd.isna(u) else str(u)).lower()
+                 for u in (u if not pd.isna(u) else MEASURE_UNITS.get(k) for u, k in zip(units, out["kpi"], strict=True))]
+    per = np.array([np.nan if m is None else m for m in map(_multiplier, unit_text)], dtype=float)
+    texts = np.array(unit_text, dtype=object)
+    num, den, value = _floats(out["numerator"]), _floats(out["denominator"]), _floats(out["value"])
+    missing = np.isnan(limits["lower95"]) & np.isnan(limits["upper95"])
+    with np.errstate(invalid="ignore"):
+        counted_rows = missing & ~np.isnan(num) & (den > 0)
+        proportion = counted_rows & (num <= den) & np.isnan(per) & np.isin(texts, ["proportion", "percent", "%", ""])
+    rate = counted_rows & ~np.isnan(per)
+    count = missing & ~proportion & ~rate & (texts == "count") & (~np.isnan(num) | ~np.isnan(value))
     for confidence, (low, high) in ((statistics.CONFIDENCE_95, ("lower95", "upper95")),
                                     (statistics.CONFIDENCE_998, ("lower998", "upper998"))):
         if proportion.any():
-            lo, hi = statistics.wilson_limits(num[proportion], den[proportion], confidence=confidence)
-            out.loc[proportion, low], out.loc[proportion, high] = lo, hi
+            limits[low][proportion], limits[high][proportion] = statistics.wilson_limits(
+                num[proportion], den[proportion], confidence=confidence)
         if rate.any():
             lo, hi = statistics.byar_limits(num[rate], confidence=confidence)
             scale = per[rate] / den[rate]
-            out.loc[rate, low], out.loc[rate, high] = lo * scale, hi * scale
+            limits[low][rate], limits[high][rate] = lo * scale, hi * scale
         if count.any():
-            counted = num[count].where(num[count].notna(), value[count])
-            lo, hi = statistics.byar_limits(counted.clip(lower=0), confidence=confidence)
-            out.loc[count, low], out.loc[count, high] = lo, hi
+            counted = np.where(~np.isnan(num), num, value)[count]
+            lo, hi = statistics.byar_limits(np.where(counted < 0, 0.0, counted), confidence=confidence)
+            limits[low][count], limits[high][count] = lo, hi
+    for column in _LIMITS:
+        out[column] = pd.Series(limits[column], index=out.index)
     return out
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    """A column as floats (anything not a number: NaN)."""
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _literal_list(values: list[str]) -> str:

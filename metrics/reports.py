@@ -23,6 +23,7 @@ from loaders.store import Store
 from metrics import coverage, indicators, names, published, spc, statistics
 from metrics.registry import MEASURES, Measure, UnknownMeasure, measure
 from metrics.targets import STATUS_ORDER, TargetSet, apply_targets
+from metrics.versioned import one_version, per_version
 
 FIELDS = [
     "kpi", "name", "area", "breakdown", "group", "period", "window_start", "window_end", "numerator",
@@ -48,21 +49,56 @@ class NoSuchIndicator(LookupError):
     """Neither a registered measure nor an uploaded indicator has that id."""
 
 
+_RESULTS_SQL = """WITH computed AS (SELECT {columns}, 'computed' AS source, NULL::VARCHAR AS unit
+                              FROM results WHERE {where}),
+        shown AS (SELECT {columns}, source, unit FROM ({published}) WHERE {where})
+        SELECT *{tag} FROM computed
+        UNION ALL
+        SELECT *{tag} FROM shown WHERE NOT EXISTS (
+            SELECT 1 FROM computed c WHERE c.kpi = shown.kpi AND c.area = shown.area
+            AND c.breakdown = shown.breakdown AND c."group" = shown."group" AND c.period = shown.period){more}"""
+
+# The columns _previous_year reads.
+_EARLIER_COLUMNS = ["kpi", "area", "breakdown", "group", "period", "window_start", "window_end", "value"]
+
+
 def _results(store: Store, where: str, params: list[object]) -> pd.DataFrame:
     """Result rows: the figures computed from the extracts, and the published figures of the measures
     (metrics.published) where nothing was computed for the same measure, area, group and quarter.
     ``source`` says which: 'computed', or the kind, file and number of the upload that published it."""
-    df = store.df(
-        f"""WITH computed AS (SELECT {_RESULT_COLUMNS}, 'computed' AS source, NULL::VARCHAR AS unit
-                              FROM results WHERE {where}),
-        shown AS (SELECT {_RESULT_COLUMNS}, source, unit FROM ({published.SQL}) WHERE {where})
-        SELECT * FROM computed
+    return _shown(store.df(_RESULTS_SQL.format(columns=_RESULT_COLUMNS, published=published.SQL, where=where,
+                                               tag="", more=""), [*params, *params]))
+
+
+def _results_and_earlier(store: Store, where: str, params: list[object], earlier: str,
+                         earlier_params: list[object], *, published_too: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_results` for ``where``, and the computed rows ``earlier`` selects (the figures a year before
+    them, columns _EARLIER_COLUMNS, for :func:`_previous_year`): one statement rather than two. Without
+    ``published_too`` (known to find no published figure) the published ones are not looked for."""
+    more = f"""
         UNION ALL
-        SELECT * FROM shown WHERE NOT EXISTS (
-            SELECT 1 FROM computed c WHERE c.kpi = shown.kpi AND c.area = shown.area
-            AND c.breakdown = shown.breakdown AND c."group" = shown."group" AND c.period = shown.period)""",
-        [*params, *params],
-    )
+        SELECT kpi, area, breakdown, grp, period, window_start, window_end, NULL, NULL, value, NULL, NULL, NULL,
+               NULL, false, '', NULL, true FROM results WHERE {earlier}"""
+    if published_too:
+        sql = _RESULTS_SQL.format(columns=_RESULT_COLUMNS, published=published.SQL, where=where,
+                                  tag=", false AS _earlier", more=more)
+        df = store.df(sql, [*params, *params, *earlier_params])
+    else:  # the computed rows alone: what the statement above gives when nothing was published for them
+        sql = (f"SELECT {_RESULT_COLUMNS}, 'computed' AS source, NULL::VARCHAR AS unit, false AS _earlier "
+               f"FROM results WHERE {where}{more}")
+        df = store.df(sql, [*params, *earlier_params])
+    before = df.pop("_earlier").to_numpy(dtype=bool)
+    return _shown(df[~before].reset_index(drop=True)), df.loc[before, _EARLIER_COLUMNS].reset_index(drop=True)
+
+
+@per_version
+def _published_keys(store: Store) -> frozenset[tuple[str, str, str]]:
+    """(area, breakdown, period) of every published figure of the measures (metrics.published), once per
+    version of the data: where there is none, a read of the results need not look for one."""
+    return frozenset(store.rows(f"SELECT DISTINCT area, breakdown, period FROM ({published.SQL})"))
+
+
+def _shown(df: pd.DataFrame) -> pd.DataFrame:
     outside = df["source"] != COMPUTED
     if outside.any():  # published without limits: worked out as for the measures
         df.loc[outside] = published.with_limits(df.loc[outside])
@@ -71,19 +107,23 @@ def _results(store: Store, where: str, params: list[object]) -> pd.DataFrame:
     return df
 
 
-def _previous_year(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
-    """The same figures one year earlier, keyed by the later period (for change targets)."""
+def _previous_year(store: Store, rows: pd.DataFrame, prev: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The same figures one year earlier, keyed by the later period (for change targets). ``prev``: the
+    computed figures of the year before, when already read (_results_and_earlier)."""
     if rows.empty:
         return rows
     periods = sorted(set(rows["period"]))
     earlier = {Quarter.parse(p).shift(-4).label: p for p in periods}
-    areas = sorted(set(rows["area"]))
-    kpis = sorted(set(rows["kpi"]))
-    prev = store.df(
-        'SELECT kpi, area, breakdown, grp AS "group", period, window_start, window_end, value FROM results '
-        "WHERE period IN (SELECT unnest(?)) AND area IN (SELECT unnest(?)) AND kpi IN (SELECT unnest(?))",
-        [list(earlier), areas, kpis],
-    )
+    if prev is None:
+        areas = sorted(set(rows["area"]))
+        kpis = sorted(set(rows["kpi"]))
+        breakdowns = sorted(set(rows["breakdown"]))  # only the rows' own are looked up (apply_targets)
+        prev = store.df(
+            'SELECT kpi, area, breakdown, grp AS "group", period, window_start, window_end, value FROM results '
+            "WHERE period IN (SELECT unnest(?)) AND area IN (SELECT unnest(?)) AND kpi IN (SELECT unnest(?)) "
+            "AND breakdown IN (SELECT unnest(?))",
+            [list(earlier), areas, kpis, breakdowns],
+        )
     # A year without the extract the measure needs has no figure to change from (not zero).
     prev = coverage.with_coverage(store, prev)
     prev["period"] = prev["period"].map(earlier)
@@ -95,31 +135,59 @@ def _benchmarks(store: Store, rows: pd.DataFrame, comparator: str) -> pd.Series:
     extracts or published (an England figure uploaded from NDTMS, Fingertips or ViewIt)."""
     if rows.empty:
         return pd.Series([], dtype=float)
-    theirs = _results(store, "area = ? AND breakdown = '' AND kpi IN (SELECT unnest(?)) AND period IN (SELECT unnest(?))",
-                      [comparator, sorted(set(rows["kpi"])), sorted(set(rows["period"]))])
-    # A comparator without the extract the measure needs has no figure to compare with (not zero).
-    theirs.loc[(coverage.coverage_of(store, theirs)["coverage"] == coverage.NONE).to_numpy(), "value"] = np.nan
-    theirs = theirs[["kpi", "period", "value"]].rename(columns={"value": "benchmark"})
+    theirs = _comparator_figures(store, comparator, tuple(sorted(set(rows["kpi"]))), tuple(sorted(set(rows["period"]))))
     merged = rows[["kpi", "period"]].merge(theirs, on=["kpi", "period"], how="left")
     return pd.Series(merged["benchmark"].to_numpy(dtype=float), index=rows.index)
 
 
-def _finish(store: Store, rows: pd.DataFrame, *, targets: TargetSet, comparator: str) -> pd.DataFrame:
+@per_version
+def _comparator_figures(store: Store, comparator: str, kpis: tuple[str, ...], periods: tuple[str, ...]) -> pd.DataFrame:
+    """The comparator's figures (columns kpi, period, benchmark): the same for every partnership compared
+    with it, so read once per version of the data. Shared: callers must not change it."""
+    theirs = _results(store, "area = ? AND breakdown = '' AND kpi IN (SELECT unnest(?)) AND period IN (SELECT unnest(?))",
+                      [comparator, list(kpis), list(periods)])
+    # A comparator without the extract the measure needs has no figure to compare with (not zero).
+    theirs.loc[(coverage.coverage_of(store, theirs)["coverage"] == coverage.NONE).to_numpy(), "value"] = np.nan
+    return theirs[["kpi", "period", "value"]].rename(columns={"value": "benchmark"})
+
+
+def _finish(store: Store, rows: pd.DataFrame, *, targets: TargetSet, comparator: str,
+            earlier: pd.DataFrame | None = None) -> pd.DataFrame:
     # First, so that a measure whose extract was not uploaded has no value, hence no status, gap or cases.
     rows = coverage.with_coverage(store, rows)
-    rows = apply_targets(rows, targets=targets, previous=_previous_year(store, rows))
+    rows = apply_targets(rows, targets=targets, previous=_previous_year(store, rows, earlier))
     rows["benchmark"] = _benchmarks(store, rows, comparator)
-    # One vectorised comparison per polarity rather than one call per row.
-    polarity = rows["kpi"].map(lambda k: measure(k).polarity)
-    rows["benchmark_comparison"] = statistics.NOT_COMPARED
-    for side in set(polarity):
-        part = rows[polarity == side]
-        rows.loc[part.index, "benchmark_comparison"] = statistics.benchmark_comparisons(
-            value=part["value"].astype(float), lower95=part["lower95"].astype(float),
-            upper95=part["upper95"].astype(float), benchmark=part["benchmark"].astype(float), polarity=side)
+    rows["benchmark_comparison"] = _comparisons(rows, [measure(k).polarity for k in rows["kpi"]])
     for col in ("window_start", "window_end"):
         rows[col] = pd.to_datetime(rows[col]).dt.strftime("%Y-%m-%d")
     return with_names(store, rows)
+
+
+def _comparisons(rows: pd.DataFrame, polarity: list[str]) -> object:
+    """Each row's benchmark comparison (columns value, lower95, upper95, benchmark), by its polarity: one
+    vectorised comparison per polarity rather than one call per row."""
+    if rows.empty:
+        return statistics.NOT_COMPARED
+    result = np.full(len(rows), statistics.NOT_COMPARED, dtype=object)
+    sides = np.array(polarity, dtype=object)
+    figures = {c: rows[c].astype(float).to_numpy() for c in ("value", "lower95", "upper95", "benchmark")}
+    for side in set(polarity):
+        part = sides == side
+        result[part] = statistics.benchmark_comparisons(
+            value=figures["value"][part], lower95=figures["lower95"][part], upper95=figures["upper95"][part],
+            benchmark=figures["benchmark"][part], polarity=side)
+    return result
+
+
+def _in_order(rows: pd.DataFrame, *keys: list[object]) -> pd.DataFrame:
+    """``rows`` sorted by ``keys`` (one value per row each), as a stable ``sort_values`` on them would,
+    a missing key (NaN) after every other: without the frame's columns and sorting machinery."""
+    def key(value: object) -> tuple[int, object]:
+        return (1, 0) if value is None or (isinstance(value, float) and math.isnan(value)) else (0, value)
+
+    columns = [[key(v) for v in k] for k in keys]
+    order = sorted(range(len(rows)), key=lambda i: tuple(c[i] for c in columns))
+    return rows.take(order)
 
 
 def with_names(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
@@ -139,15 +207,19 @@ def scorecard(store: Store, *, area: str, period: Quarter, targets: TargetSet, b
 
     Sorted so that the reds come first, then ambers, greens and figures without a target.
     """
-    rows = _results(store, "area = ? AND period = ? AND breakdown = ?", [area, period.label, breakdown or ""])
-    rows = _finish(store, rows, targets=targets, comparator=comparator)
-    rows["_status"] = rows["status"].map(STATUS_ORDER)
-    rows["_order"] = rows["kpi"].map(_ORDER)
-    rows = rows.sort_values(["_status", "_order", "group"], kind="stable").drop(columns=["_status", "_order"])
-    if breakdown is None:  # the partnership's local and published indicators follow its measures
-        local = indicator_scorecard(store, area=area, period=period, targets=targets, comparator=comparator)
-        if not local.empty:
-            rows = pd.concat([rows, local], ignore_index=True) if not rows.empty else local
+    with one_version(store):  # its several kept reads (coverage, names, indicators) ask the version once
+        # The quarter's figures and the year before's (for change targets), in one read.
+        rows, earlier = _results_and_earlier(
+            store, "area = ? AND period = ? AND breakdown = ?", [area, period.label, breakdown or ""],
+            "area = ? AND period = ? AND breakdown = ?", [area, period.shift(-4).label, breakdown or ""],
+            published_too=(area, breakdown or "", period.label) in _published_keys(store))
+        rows = _finish(store, rows, targets=targets, comparator=comparator, earlier=earlier)
+        rows = _in_order(rows, [STATUS_ORDER.get(s, math.nan) for s in rows["status"]],
+                         [_ORDER.get(k, math.nan) for k in rows["kpi"]], list(rows["group"]))
+        if breakdown is None:  # the partnership's local and published indicators follow its measures
+            local = indicator_scorecard(store, area=area, period=period, targets=targets, comparator=comparator)
+            if not local.empty:
+                rows = pd.concat([rows, local], ignore_index=True) if not rows.empty else local
     return rows.reset_index(drop=True)
 
 
@@ -209,21 +281,20 @@ def split_scorecard(card: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return card[~local].reset_index(drop=True), card[local].reset_index(drop=True)
 
 
-def _finish_indicators(store: Store, rows: pd.DataFrame, *, targets: TargetSet, comparator: str) -> pd.DataFrame:
-    """Indicator rows (metrics.indicators) with name, unit and polarity, target, status and benchmark."""
+def _finish_indicators(store: Store, rows: pd.DataFrame, *, targets: TargetSet, comparator: str,
+                       previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Indicator rows (metrics.indicators) with name, unit and polarity, target, status and benchmark
+    (``previous``: the rows' values a year earlier, indicators.previous_year, when already read)."""
     described = indicators.catalogue(store, targets)
     info = [indicators.describe(described, k) for k in rows["kpi"]]
     rows.insert(1, "name", [i.name for i in info])
     rows["unit"] = [i.unit for i in info]
     rows["polarity"] = [i.polarity for i in info]
-    rows = apply_targets(rows, targets=targets, previous=indicators.previous_year(store, rows))
+    if previous is None:
+        previous = indicators.previous_year(store, rows)
+    rows = apply_targets(rows, targets=targets, previous=previous)
     rows["benchmark"] = indicators.benchmarks(store, rows, comparator)
-    rows["benchmark_comparison"] = statistics.NOT_COMPARED
-    for side in set(rows["polarity"]):
-        part = rows[rows["polarity"] == side]
-        rows.loc[part.index, "benchmark_comparison"] = statistics.benchmark_comparisons(
-            value=part["value"].astype(float), lower95=part["lower95"].astype(float),
-            upper95=part["upper95"].astype(float), benchmark=part["benchmark"].astype(float), polarity=side)
+    rows["benchmark_comparison"] = _comparisons(rows, list(rows["polarity"]))
     rows["coverage"], rows["coverage_note"] = coverage.FULL, ""  # as uploaded: nothing else to need
     for col in ("window_start", "window_end"):
         rows[col] = pd.to_datetime(rows[col]).dt.strftime("%Y-%m-%d")
@@ -237,10 +308,10 @@ def indicator_scorecard(store: Store, *, area: str, period: Quarter, targets: Ta
     (or its latest in the 12 months to the quarter's end, ``period`` saying which), with target, status,
     gap, what meeting it takes, and the comparator's figure for the same period. Reds first; then the
     indicators with targets or declared in the targets file; then by name."""
-    rows = indicators.figures_for_quarter(store, areas=[area], period=period)
+    rows, previous = indicators.figures_and_previous(store, areas=[area], period=period)
     if rows.empty:
         return pd.DataFrame(columns=FIELDS + COVERAGE_FIELDS)
-    rows = _finish_indicators(store, rows, targets=targets, comparator=comparator)
+    rows = _finish_indicators(store, rows, targets=targets, comparator=comparator, previous=previous)
     rows["_status"] = rows["status"].map(STATUS_ORDER)
     rows["_targeted"] = ~rows["target"].notna()
     rows["_declared"] = ~rows["declared"]

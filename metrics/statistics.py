@@ -23,6 +23,7 @@ numerator larger than its denominator), because that means the measure was built
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,6 +81,7 @@ class StatisticsInputError(ValueError):
 # --------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16)
 def z_score(confidence: float) -> float:
     """The standard normal quantile for a two-sided interval at ``confidence`` (0.95 -> 1.96)."""
     _check_confidence(confidence)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from loaders.load import upload_version
@@ -38,6 +40,32 @@ def data_key(store: Store) -> tuple[Hashable, ...] | None:
     return (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, upload_version(store))
 
 
+# The store and data key of the innermost :func:`one_version` block of this thread (or task), if any.
+_pinned: ContextVar[tuple[Store, tuple[Hashable, ...] | None] | None] = ContextVar("pinned_data_key", default=None)
+
+
+@contextmanager
+def one_version(store: Store) -> Iterator[None]:
+    """Within the block, every :func:`per_version` read of ``store`` is keyed by the version the data had
+    on entering it: one small query for a report that makes several such reads, not one per read."""
+    pinned = _pinned.get()
+    if pinned is not None and pinned[0] is store:
+        yield
+        return
+    token = _pinned.set((store, data_key(store)))
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+def _key_of(store: Store) -> tuple[Hashable, ...] | None:
+    pinned = _pinned.get()
+    if pinned is not None and pinned[0] is store:
+        return pinned[1]
+    return data_key(store)
+
+
 def per_version(function: Callable[..., R]) -> Callable[..., R]:
     """``function(store, *args)`` answered once per version of the data and ``args`` (which must be
     hashable). The answer is shared between callers: they must not change it."""
@@ -46,7 +74,7 @@ def per_version(function: Callable[..., R]) -> Callable[..., R]:
 
     @functools.wraps(function)
     def wrapper(store: Store, *args: Hashable) -> R:
-        key = data_key(store)
+        key = _key_of(store)
         if key is None:
             return function(store, *args)
         key = (*key, *args)
