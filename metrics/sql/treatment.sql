@@ -308,68 +308,72 @@ GROUP BY ALL;
 -- single journey in the unit is that journey.
 CREATE OR REPLACE TEMP TABLE refresh_client_counts AS
 WITH partnership_clients AS (
-    -- One row per client and quarter, with the profile of the journey the client is counted by.
+    -- One row per client and quarter, with the attributes of the journey the client is counted by.
     SELECT
-        qi,
-        any_value(dat_id) AS dat_id,
-        arg_max(profile, jid) AS profile,
-        bool_or(effective) AS effective,
-        bool_or(successful_in_window AND NOT represented) AS completed,
-        bool_or(open_at_end) AS open_at_end,
-        bool_or(open_four_years) AS open_four_years
-    FROM refresh_journey_windows
-    WHERE in_window AND several_journeys
-    GROUP BY qi, cid
+        s.qi, s.dat_id, p.subgrp, p.sex, p.ethnic, p.rfls, p.age_band, p.substance_class, p.ethnicity_stated,
+        p.black_minority_ethnic, p.ethnic_minority, s.effective, s.completed, s.open_at_end, s.open_four_years
+    FROM (
+        SELECT
+            qi,
+            any_value(dat_id) AS dat_id,
+            arg_max(profile, jid) AS profile,
+            bool_or(effective) AS effective,
+            bool_or(successful_in_window AND NOT represented) AS completed,
+            bool_or(open_at_end) AS open_at_end,
+            bool_or(open_four_years) AS open_four_years
+        FROM refresh_journey_windows
+        WHERE in_window AND several_journeys
+        GROUP BY qi, cid
+    ) s
+    JOIN refresh_profiles p USING (profile)
     UNION ALL
-    SELECT qi, dat_id, profile, effective, successful_in_window AND NOT represented, open_at_end, open_four_years
-    FROM refresh_journey_windows
-    WHERE in_window AND NOT several_journeys
-),
-partnership_profiles AS (
-    -- Clients per profile first (integer keys, narrow rows): the breakdowns below then group far fewer
-    -- rows than there are clients, and read each profile's attributes once.
     SELECT
-        dat_id, qi, profile,
-        count(*) AS clients,
-        count(*) FILTER (WHERE effective) AS effective,
-        count(*) FILTER (WHERE completed) AS completed,
-        count(*) FILTER (WHERE open_at_end) AS open_at_end,
-        count(*) FILTER (WHERE open_four_years) AS open_four_years
-    FROM partnership_clients
-    GROUP BY dat_id, qi, profile
+        w.qi, w.dat_id, p.subgrp, p.sex, p.ethnic, p.rfls, p.age_band, p.substance_class, p.ethnicity_stated,
+        p.black_minority_ethnic, p.ethnic_minority, w.effective, w.successful_in_window AND NOT w.represented,
+        w.open_at_end, w.open_four_years
+    FROM refresh_journey_windows w
+    JOIN refresh_profiles p USING (profile)
+    WHERE w.in_window AND NOT w.several_journeys
 ),
 unit_clients AS (
-    -- One row per client, quarter and provider (unit 0) or team (unit 1; unit_id: provider_id or team_id).
+    -- One row per client, quarter and provider or team (unit_id: provider_id or team_id).
     SELECT
-        qi, unit, unit_id,
-        any_value(dat_id) AS dat_id,
-        arg_max(profile, jid) AS profile,
-        bool_or(effective) AS effective,
-        bool_or(successful_in_window AND NOT represented) AS completed,
-        bool_or(open_at_end) AS open_at_end,
-        bool_or(open_four_years) AS open_four_years
+        s.qi, s.unit, s.unit_id, s.dat_id, p.substance_class, p.ethnicity_stated, p.black_minority_ethnic,
+        p.ethnic_minority, s.effective, s.completed, s.open_at_end, s.open_four_years
     FROM (
-        SELECT qi, cid, jid, dat_id, profile, effective, successful_in_window, represented, open_at_end,
-               open_four_years, 0 AS unit, provider_id AS unit_id
-        FROM refresh_journey_windows
-        WHERE in_window AND several_at_provider
+        SELECT
+            qi,
+            unit,
+            unit_id,
+            any_value(dat_id) AS dat_id,
+            arg_max(profile, jid) AS profile,
+            bool_or(effective) AS effective,
+            bool_or(successful_in_window AND NOT represented) AS completed,
+            bool_or(open_at_end) AS open_at_end,
+            bool_or(open_four_years) AS open_four_years
+        FROM (
+            SELECT *, 'provider' AS unit, provider_id AS unit_id FROM refresh_journey_windows
+            WHERE in_window AND several_at_provider
+            UNION ALL
+            SELECT *, 'team', team_id FROM refresh_journey_windows
+            WHERE in_window AND several_in_team
+        )
+        GROUP BY qi, unit, unit_id, cid
+    ) s
+    JOIN refresh_profiles p USING (profile)
+    UNION ALL
+    SELECT
+        w.qi, w.unit, w.unit_id, w.dat_id, p.substance_class, p.ethnicity_stated, p.black_minority_ethnic,
+        p.ethnic_minority, w.effective, w.successful_in_window AND NOT w.represented, w.open_at_end,
+        w.open_four_years
+    FROM (
+        SELECT *, 'provider' AS unit, provider_id AS unit_id FROM refresh_journey_windows
+        WHERE in_window AND NOT several_at_provider
         UNION ALL
-        SELECT qi, cid, jid, dat_id, profile, effective, successful_in_window, represented, open_at_end,
-               open_four_years, 1, team_id
-        FROM refresh_journey_windows
-        WHERE in_window AND several_in_team
-    )
-    GROUP BY qi, unit, unit_id, cid
-    UNION ALL
-    SELECT qi, 0, provider_id, dat_id, profile, effective, successful_in_window AND NOT represented, open_at_end,
-           open_four_years
-    FROM refresh_journey_windows
-    WHERE in_window AND NOT several_at_provider
-    UNION ALL
-    SELECT qi, 1, team_id, dat_id, profile, effective, successful_in_window AND NOT represented, open_at_end,
-           open_four_years
-    FROM refresh_journey_windows
-    WHERE in_window AND NOT several_in_team
+        SELECT *, 'team', team_id FROM refresh_journey_windows
+        WHERE in_window AND NOT several_in_team
+    ) w
+    JOIN refresh_profiles p USING (profile)
 ),
 by_code AS (
     -- The whole partnership and its attribute breakdowns.
@@ -385,22 +389,21 @@ by_code AS (
             ELSE ''
         END AS breakdown,
         coalesce(subgrp, sex, age_band, ethnic, rfls, '') AS code,
-        sum(c.clients) AS clients,
-        sum(c.effective) AS effective,
-        sum(c.completed) AS completed,
-        sum(CASE WHEN substance_class = 'opiate' THEN c.clients ELSE 0 END) AS opiate,
-        sum(CASE WHEN substance_class = 'opiate' THEN c.completed ELSE 0 END) AS opiate_completed,
-        sum(CASE WHEN substance_class = 'non_opiate' THEN c.clients ELSE 0 END) AS non_opiate,
-        sum(CASE WHEN substance_class = 'non_opiate' THEN c.completed ELSE 0 END) AS non_opiate_completed,
-        sum(CASE WHEN substance_class = 'alcohol' THEN c.clients ELSE 0 END) AS alcohol,
-        sum(CASE WHEN substance_class = 'alcohol' THEN c.completed ELSE 0 END) AS alcohol_completed,
-        sum(c.open_at_end) AS open_at_end,
-        sum(c.open_four_years) AS open_four_years,
-        sum(CASE WHEN ethnicity_stated THEN c.clients ELSE 0 END) AS ethnicity_stated,
-        sum(CASE WHEN black_minority_ethnic THEN c.clients ELSE 0 END) AS black_minority_ethnic,
-        sum(CASE WHEN ethnic_minority THEN c.clients ELSE 0 END) AS ethnic_minority
-    FROM partnership_profiles c
-    JOIN refresh_profiles p USING (profile)
+        count(*) AS clients,
+        count(*) FILTER (WHERE effective) AS effective,
+        count(*) FILTER (WHERE completed) AS completed,
+        count(*) FILTER (WHERE substance_class = 'opiate') AS opiate,
+        count(*) FILTER (WHERE substance_class = 'opiate' AND completed) AS opiate_completed,
+        count(*) FILTER (WHERE substance_class = 'non_opiate') AS non_opiate,
+        count(*) FILTER (WHERE substance_class = 'non_opiate' AND completed) AS non_opiate_completed,
+        count(*) FILTER (WHERE substance_class = 'alcohol') AS alcohol,
+        count(*) FILTER (WHERE substance_class = 'alcohol' AND completed) AS alcohol_completed,
+        count(*) FILTER (WHERE open_at_end) AS open_at_end,
+        count(*) FILTER (WHERE open_four_years) AS open_four_years,
+        count(*) FILTER (WHERE ethnicity_stated) AS ethnicity_stated,
+        count(*) FILTER (WHERE black_minority_ethnic) AS black_minority_ethnic,
+        count(*) FILTER (WHERE ethnic_minority) AS ethnic_minority
+    FROM partnership_clients
     GROUP BY GROUPING SETS (
         (dat_id, qi), (dat_id, qi, subgrp), (dat_id, qi, sex), (dat_id, qi, age_band), (dat_id, qi, ethnic),
         (dat_id, qi, rfls)
@@ -410,7 +413,7 @@ by_code AS (
     SELECT
         any_value(dat_id),
         qi,
-        CASE unit WHEN 0 THEN 'provider' ELSE 'team' END,
+        unit,
         unit_id::VARCHAR,
         count(*),
         count(*) FILTER (WHERE effective),
@@ -426,8 +429,7 @@ by_code AS (
         count(*) FILTER (WHERE ethnicity_stated),
         count(*) FILTER (WHERE black_minority_ethnic),
         count(*) FILTER (WHERE ethnic_minority)
-    FROM unit_clients c
-    JOIN refresh_profiles p USING (profile)
+    FROM unit_clients
     GROUP BY qi, unit, unit_id
 )
 SELECT q.dat, q.period, c.breakdown, coalesce(g.grp, c.code) AS grp,
