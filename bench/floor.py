@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders.store import Store
@@ -79,12 +80,17 @@ class ReadFloorRun:
     groups: int
 
 
+def _timed_query(store: Store, path: Path) -> tuple[pa.Table, float]:
+    """The answer of the one statement in ``path`` (its comment lines left out), and its seconds."""
+    sql = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
+    started = time.perf_counter()
+    answer = store.arrow(sql)
+    return answer, time.perf_counter() - started
+
+
 def read_floor(store: Store) -> ReadFloorRun:
     """Run bench/floor.sql on ``store`` (read-only is enough): the least work any correct refresh must do."""
-    sql = "\n".join(line for line in READ_SQL.read_text().splitlines() if not line.lstrip().startswith("--"))
-    started = time.perf_counter()
-    groups = store.arrow(sql)
-    seconds = time.perf_counter() - started
+    groups, seconds = _timed_query(store, READ_SQL)
     return ReadFloorRun(seconds, int(pc.sum(groups["rows_read"]).as_py() or 0), groups.num_rows)
 
 
@@ -118,10 +124,7 @@ class WindowFloorRun:
 
 def window_floor(store: Store) -> WindowFloorRun:
     """Run bench/window_floor.sql on ``store`` (read-only is enough), then compare it with the results."""
-    sql = "\n".join(line for line in WINDOW_SQL.read_text().splitlines() if not line.lstrip().startswith("--"))
-    started = time.perf_counter()
-    counts = store.arrow(sql)
-    seconds = time.perf_counter() - started
+    counts, seconds = _timed_query(store, WINDOW_SQL)
     store.register("bench_window_floor", counts)
     try:
         compared, mismatches = store.rows(_WINDOW_COMPARE)[0]

@@ -136,12 +136,15 @@ def figures_for_quarter(store: Store, *, areas: list[str], period: Quarter,
 _WITH_PREVIOUS_SQL = """
 WITH mine AS MATERIALIZED (SELECT * FROM current_indicators WHERE area_code IN (SELECT unnest($areas))),
 figures AS ({figures})
-SELECT f.*, (SELECT list(i.value) FROM mine i
-             WHERE i.indicator = f.kpi AND i.area_code = f.area AND i.breakdown = f.breakdown AND i.grp = f."group"
-               AND i.period_kind = f.period_kind AND i.period_end = last_day(f.window_end - INTERVAL 12 MONTH))
-       AS _previous
+SELECT f.*, (SELECT list(i.value) FROM mine i WHERE {year_before}) AS _previous
 FROM figures f
 """
+
+# An indicator row i is the figure a year before the later figure {later}: the same indicator, area, group and
+# kind of period, ending 12 months before.
+_YEAR_BEFORE = """i.indicator = {later}.kpi AND i.area_code = {later}.area AND i.breakdown = {later}.breakdown
+    AND i.grp = {later}."group" AND i.period_kind = {later}.period_kind
+    AND i.period_end = last_day({later}.window_end - INTERVAL 12 MONTH)"""
 
 
 def figures_and_previous(store: Store, *, areas: list[str], period: Quarter) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -151,7 +154,8 @@ def figures_and_previous(store: Store, *, areas: list[str], period: Quarter) -> 
 
     params: dict[str, object] = {"measures": _MEASURE_IDS, "areas": areas, "end": period.end,
                                  "start_before": add_months(period.end, -12)}
-    frame = store.df(_WITH_PREVIOUS_SQL.format(figures=_SCORECARD_SQL.format(source="mine", only="")), params)
+    frame = store.df(_WITH_PREVIOUS_SQL.format(figures=_SCORECARD_SQL.format(source="mine", only=""),
+                                               year_before=_YEAR_BEFORE.format(later="f")), params)
     earlier = frame.pop("_previous")
     frame["target_quarter"] = period.label
     keys = ["kpi", "area", "breakdown", "group", "period"]
@@ -174,10 +178,7 @@ def previous_year(store: Store, rows: pd.DataFrame) -> pd.DataFrame:
     try:
         return store.df(
             f"""SELECT l.kpi, l.area, l.breakdown, l."group", l.period, i.value
-               FROM {name} l JOIN current_indicators i
-                 ON i.indicator = l.kpi AND i.area_code = l.area AND i.breakdown = l.breakdown
-                AND i.grp = l."group" AND i.period_kind = l.period_kind
-                AND i.period_end = last_day(l.window_end - INTERVAL 12 MONTH)""")
+               FROM {name} l JOIN current_indicators i ON {_YEAR_BEFORE.format(later="l")}""")
     finally:
         store.unregister(name)
 

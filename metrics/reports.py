@@ -49,8 +49,10 @@ class NoSuchIndicator(LookupError):
     """Neither a registered measure nor an uploaded indicator has that id."""
 
 
-_RESULTS_SQL = """WITH computed AS (SELECT {columns}, 'computed' AS source, NULL::VARCHAR AS unit
-                              FROM results WHERE {where}),
+# The figures computed from the extracts (columns: _RESULT_COLUMNS, source, unit).
+_COMPUTED_SQL = "SELECT {columns}, 'computed' AS source, NULL::VARCHAR AS unit FROM results WHERE {where}"
+
+_RESULTS_SQL = """WITH computed AS (""" + _COMPUTED_SQL + """),
         shown AS (SELECT {columns}, source, unit FROM ({published}) WHERE {where})
         SELECT *{tag} FROM computed
         UNION ALL
@@ -84,8 +86,8 @@ def _results_and_earlier(store: Store, where: str, params: list[object], earlier
                                   tag=", false AS _earlier", more=more)
         df = store.df(sql, [*params, *params, *earlier_params])
     else:  # the computed rows alone: what the statement above gives when nothing was published for them
-        sql = (f"SELECT {_RESULT_COLUMNS}, 'computed' AS source, NULL::VARCHAR AS unit, false AS _earlier "
-               f"FROM results WHERE {where}{more}")
+        computed = _COMPUTED_SQL.format(columns=_RESULT_COLUMNS, where=where)
+        sql = f"SELECT *, false AS _earlier FROM ({computed}){more}"
         df = store.df(sql, [*params, *earlier_params])
     before = df.pop("_earlier").to_numpy(dtype=bool)
     return _shown(df[~before].reset_index(drop=True)), df.loc[before, _EARLIER_COLUMNS].reset_index(drop=True)
