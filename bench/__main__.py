@@ -40,6 +40,7 @@ SMOKE_QUARTERS = 8
 FIGURE_IDS = (
     "build_full", "ingest_loader", "ingest_bare", "ingest_ratio", "refresh", "upload_ratio", "refresh_all",
     "floor_seconds", "refresh_all_ratio", "window_floor_seconds", "window_floor_agreement", "refresh_all_window_ratio",
+    "upload_window_floor_seconds", "upload_window_floor_agreement", "upload_floor_ratio", "upload_window_ratio",
     "refresh_agreement",
     "scorecard_warm",
     "scorecard_cold", "series_warm", "page_first_load", "first_page_ratio", "page_overview", "page_overview_cached",
@@ -140,7 +141,7 @@ class Run:
         plan = self.plan
         extracts = cached_extracts(plan.data_dir, scale=plan.scale, seed=plan.seed).latest_quarters(plan.quarters)
         held = extracts.held_out
-        loads, bares, refreshes = [], [], []
+        loads, bares, refreshes, upload_floors = [], [], [], []
         for number in range(plan.ingest_runs):
             copy_database(plan.base_db, plan.work_db)
             loads.append(run_worker(["load", "--db", str(plan.work_db), "--file", str(held.path), "--kind",
@@ -149,10 +150,15 @@ class Run:
             bares.append(run_worker(["bare", "--db", str(plan.db_dir / "bare.duckdb"), "--file", str(held.path)],
                                     timeout=3600, log=plan.log))
             if number == 0:
+                # The floor of the rolling windows for what the upload's refresh recomputed, on its database.
+                reach = plan.db_dir / "upload_reach.json"
+                reach.write_text(json.dumps(loads[-1].result.get("refresh", {}).get("reach", [])))
+                upload_floors.append(run_worker(["window-floor", "--db", str(plan.work_db), "--reach", str(reach)],
+                                                timeout=3600, log=plan.log))
                 # Everything recomputed from scratch once, on the database the upload just refreshed.
                 refreshes.append(run_worker(["refresh", "--db", str(plan.work_db)], timeout=4 * 3600, log=plan.log))
         remove_database(plan.work_db)
-        self.data.update(held_out=held, loads=loads, bares=bares, refreshes=refreshes)
+        self.data.update(held_out=held, loads=loads, bares=bares, refreshes=refreshes, upload_floors=upload_floors)
 
     def pandas_reference(self) -> None:
         from bench.pandas_reference import compare, product_figures
@@ -346,6 +352,37 @@ class Run:
                    "`refresh_all`'s time over `window_floor_seconds`: the whole rebuild against the least work of "
                    "one measure's rolling windows, with no breakdown. For information.",
                    note=note or failed("window floor")))
+        floors = d.get("upload_floors", [])
+        floor_seconds = [r.result["seconds"] for r in floors]
+        note = failed("ingest and refresh")
+        reached = loads[0].result.get("refresh", {}).get("reach", []) if loads else []
+        add(Figure("upload_window_floor_seconds", "The floor of the rolling windows for what an upload recomputes",
+                   median(floor_seconds), "s", len(floor_seconds),
+                   f"bench/window_floor.sql, as `window_floor_seconds`, on the {len(reached)} partnerships the "
+                   "upload's refresh recomputed, reading only the journeys their recomputed windows can hold (the "
+                   "refresh's own choice, metrics/results.py), on the database the upload just refreshed, in a "
+                   "child process: the least work of numbers in treatment for that refresh, whole partnership "
+                   "only. For information.", samples=tuple(floor_seconds), note=note))
+        add(Figure("upload_window_floor_agreement", "The upload's window floor vs the product's in_treatment: "
+                   "figures that differ", float(max(r.result["mismatches"] for r in floors)) if floors else None,
+                   "mismatches", len(floors), f"{floors[0].result['compared']:,} recomputed partnership-quarters "
+                   "of `in_treatment` (whole partnership) against the floor's counts, exactly." if floors else "",
+                   Target("==", 0, "0"), note=note))
+        least = [(a.result["seconds"] + f.result["seconds"]) / b.result["seconds"]
+                 for a, b, f in zip(loads, bares, floors, strict=False)]
+        add(Figure("upload_floor_ratio", "Upload to one measure at its floor: (load + the upload's window floor) "
+                   "/ bare read_csv", median(least), "x", len(least), "`upload_ratio` for a product that, after "
+                   "load_file, computed nothing but numbers in treatment for the whole partnership, the fastest "
+                   "way we found (`upload_window_floor_seconds`), and kept no copy of the current rows: how much "
+                   "of the 4x goal (issue 15) the least work of one measure of 25 already takes. For information.",
+                   samples=tuple(least), note=note))
+        ri, uf = median(incremental), median(floor_seconds)
+        add(Figure("upload_window_ratio", "The upload's refresh / its floor of the rolling windows",
+                   ri / uf if ri and uf else None, "x", min(len(incremental), len(floor_seconds)),
+                   "`refresh`'s time over `upload_window_floor_seconds`: the upload's refresh (25 measures, 3 "
+                   "units, 8 breakdowns, the copy of the current rows kept up to date) against the least work of "
+                   "one measure's windows for the same quarters; compare `refresh_all_window_ratio`. "
+                   "For information.", note=note))
         differing = [r.result.get("rows_differing") for r in refreshes]
         add(Figure("refresh_agreement", "Result rows that differ between the upload's refresh and refresh_all",
                    float(differing[0]) if differing and differing[0] is not None else None, "rows", len(differing),
@@ -513,6 +550,9 @@ class Run:
         if refreshes:
             chosen = sorted(refreshes, key=lambda r: r.result["seconds"])[len(refreshes) // 2]
             out.append(("Where refresh_all's time goes", _statement_section(chosen.result, "refresh_all run")))
+        why = self._why_the_ratios()
+        if why:
+            out.append(("Why the two speed ratios stay above 4x", why))
         comparison = d.get("comparison")
         if comparison is not None:
             runs = d.get("pandas_runs", [])
@@ -564,6 +604,59 @@ class Run:
         if self.failures:
             out.append(("Failed steps", "\n\n".join(f"{k}:\n\n```\n{v[-2000:]}\n```" for k, v in self.failures.items())))
         return out
+
+
+    def _why_the_ratios(self) -> str:
+        """The measured reasons `refresh_all_ratio` and `upload_ratio` (issue 15) are where they are: each
+        ratio's goal against the least work of one measure's rolling windows, and the upload's time in parts."""
+        d = self.data
+        loads = [r for r in d.get("loads", []) if "refresh" in r.result]
+        bares, refreshes = d.get("bares", []), d.get("refreshes", [])
+        reads, windows, floors = d.get("floor_read_runs", []), d.get("window_floor_runs", []), d.get("upload_floors", [])
+        if not (loads and bares and refreshes and reads and windows and floors):
+            return ""
+        read = median([r.result["seconds"] for r in reads])
+        window = median([r.result["seconds"] for r in windows])
+        rebuild = median([r.result["seconds"] for r in refreshes])
+        bare = median([r.result["seconds"] for r in bares])
+        load = median([r.result["seconds"] for r in loads])
+        upload_floor = median([r.result["seconds"] for r in floors])
+        chosen = sorted(loads, key=lambda r: r.result["refresh"]["seconds"])[len(loads) // 2].result["refresh"]
+        statements = chosen["statements"]
+        copy = _family_seconds(statements, ("current rows (changes)", "current rows (journeys)", "current rows (tops)",
+                                            "current rows (dip)"))
+        treatment = _family_seconds(statements, ("treatment",))
+        tops = _family_seconds(statements, ("tops",))
+        rest = chosen["seconds"] - copy - treatment - tops
+        parts = pd.DataFrame([
+            ("load_file (read, check, store the file)", load),
+            ("the refresh: the current rows (the copy brought up to date, then read batch by batch)", copy),
+            ("the refresh: treatment measures (metrics/sql/treatment.sql)", treatment),
+            ("the refresh: TOPs measures (metrics/sql/tops.sql)", tops),
+            ("the refresh: everything else (equality, DIP, assembling, statistics, writing)", rest),
+        ], columns=["part of an upload", "seconds"])
+        parts["x the bare read"] = parts["seconds"] / bare
+        return (
+            f"**refresh_all_ratio.** The goal, 4x bench/floor.sql, is {4 * read:.2f} s. The least work of one "
+            f"measure's rolling windows, numbers in treatment for the whole partnership written the fastest way we "
+            f"found (bench/window_floor.sql, checked equal to the product's figures), took {window:.2f} s, "
+            f"{window / read:.1f}x floor.sql: "
+            + ("no refresh that computes that one measure can meet the goal, and " if window > 4 * read else
+               f"that one measure at its floor takes {window / (4 * read):.0%} of the goal, and ")
+            + f"refresh_all computes 25 measures (12 of them on rolling windows of clients or journeys) for three "
+            f"units and eight breakdowns. It took {rebuild:.1f} s, {rebuild / window:.1f}x that one measure's "
+            f"floor.\n\n"
+            f"**upload_ratio.** The goal, 4x the bare read of the file ({bare:.2f} s), is {4 * bare:.2f} s. "
+            f"load_file alone takes {load / bare:.1f}x (its own goal is 2x), and load_file followed by nothing but "
+            f"the least work of numbers in treatment for the quarters the refresh recomputed, with no copy of the "
+            f"current rows kept, would take {(load + upload_floor) / bare:.1f}x (`upload_floor_ratio`): the load "
+            f"and one measure of 25 at its floor use {(load + upload_floor) / (4 * bare):.0%} of the goal. The upload's "
+            f"time in parts, the median run:\n\n" + report.frame_table(parts) + "\n\n"
+            "The lever left is a refresh whose work follows the rows that changed rather than the quarters they "
+            "reach: figures kept as sums of each client's contribution, with only the changed clients' "
+            "contributions taken out and put back, and the newest quarter computed whole. It is not built "
+            "(issue 15's note)."
+        )
 
 
 def _statement_section(result: dict[str, Any], what: str) -> str:

@@ -10,6 +10,7 @@ reference's (the benchmark and tests/bench check them) or its time means nothing
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,9 +81,14 @@ class ReadFloorRun:
     groups: int
 
 
-def _timed_query(store: Store, path: Path) -> tuple[pa.Table, float]:
-    """The answer of the one statement in ``path`` (its comment lines left out), and its seconds."""
+def _timed_query(store: Store, path: Path, *, source: str | None = None) -> tuple[pa.Table, float]:
+    """The answer of the one statement in ``path`` (its comment lines left out), and its seconds; with
+    ``source``, that subquery read instead of the statement's one ``refreshed_journeys``."""
     sql = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
+    if source is not None:
+        if sql.count("FROM refreshed_journeys") != 1:
+            raise ValueError(f"{path.name} must read refreshed_journeys exactly once to be restricted")
+        sql = sql.replace("FROM refreshed_journeys", f"FROM {source}")
     started = time.perf_counter()
     answer = store.arrow(sql)
     return answer, time.perf_counter() - started
@@ -99,6 +105,7 @@ WINDOW_SQL = Path(__file__).with_name("window_floor.sql")
 # The product's whole-partnership numbers in treatment against window_floor.sql's, quarter by quarter. A
 # quarter where no client's merged interval starts or ends has no row of its own in window_floor.sql's
 # answer: its count is that of the latest quarter before it (an ASOF join), or 0 before the first.
+# {scope} limits the comparison to the quarters an upload's refresh recomputed (see window_floor).
 _WINDOW_COMPARE = """
 WITH product AS (
     SELECT area AS dat, period, numerator,
@@ -109,7 +116,28 @@ WITH product AS (
 SELECT count(*) AS compared, count(*) FILTER (WHERE coalesce(w.clients, 0) <> p.numerator) AS mismatches
 FROM product p
 ASOF LEFT JOIN bench_window_floor w ON p.dat = w.dat AND p.qi >= w.qi
+{scope}
 """
+
+# An upload's refresh recomputes, for each partnership it reaches, the quarters from ``first_qi`` on, from
+# the current journeys not discharged before ``lookback`` (NULL: every journey; metrics/results.py): the
+# window floor of that work reads the same journeys.
+_REACHED_JOURNEYS = """(
+        SELECT j.* FROM refreshed_journeys j
+        JOIN bench_reach r USING (dat)
+        WHERE r.lookback IS NULL OR j.disd IS NULL OR j.disd >= r.lookback
+    )"""
+_REACHED_QUARTERS = "SEMI JOIN bench_reach r ON r.dat = p.dat AND p.qi >= r.first_qi"
+
+
+def reach_table(rows: list[list[object]]) -> pa.Table:
+    """[partnership, lookback (ISO day or None), first recomputed quarter index] rows (bench.worker's
+    ``load``) as the table window_floor reads."""
+    return pa.table({
+        "dat": pa.array([r[0] for r in rows], type=pa.string()),
+        "lookback": pa.array([r[1] for r in rows], type=pa.string()).cast(pa.date32()),
+        "first_qi": pa.array([r[2] for r in rows], type=pa.int32()),
+    })
 
 
 @dataclass(frozen=True)
@@ -122,12 +150,27 @@ class WindowFloorRun:
     mismatches: int
 
 
-def window_floor(store: Store) -> WindowFloorRun:
-    """Run bench/window_floor.sql on ``store`` (read-only is enough), then compare it with the results."""
-    counts, seconds = _timed_query(store, WINDOW_SQL)
-    store.register("bench_window_floor", counts)
+def window_floor(store: Store, reach: pa.Table | None = None) -> WindowFloorRun:
+    """Run bench/window_floor.sql on ``store`` (read-only is enough), then compare it with the results.
+
+    With ``reach`` (dat, lookback, first_qi: what an upload's refresh recomputed, bench.worker's ``load``),
+    the floor of that refresh: only those partnerships, from the journeys their recomputed windows can hold,
+    compared on the recomputed quarters only (earlier quarters lack the journeys left out).
+    """
+    registered = ["bench_window_floor"]
     try:
-        compared, mismatches = store.rows(_WINDOW_COMPARE)[0]
+        if reach is None:
+            counts, seconds = _timed_query(store, WINDOW_SQL)
+            scope = ""
+        else:
+            store.register("bench_reach", reach)
+            registered.append("bench_reach")
+            counts, seconds = _timed_query(store, WINDOW_SQL, source=_REACHED_JOURNEYS)
+            scope = _REACHED_QUARTERS
+        store.register("bench_window_floor", counts)
+        compared, mismatches = store.rows(_WINDOW_COMPARE.format(scope=scope))[0]
     finally:
-        store.unregister("bench_window_floor")
+        for name in registered:
+            with contextlib.suppress(Exception):  # not registered: an earlier step failed
+                store.unregister(name)
     return WindowFloorRun(seconds, counts.num_rows, int(compared), int(mismatches))

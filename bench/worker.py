@@ -129,18 +129,39 @@ def load(args: argparse.Namespace) -> None:
     store.rows = plain_rows  # type: ignore[method-assign]
     out: dict[str, Any] = {"seconds": seconds, "rows": result.rows, "bytes": len(data), "phases": dict(phases)}
     if args.refresh:
-        from metrics.results import refresh_results
+        import metrics.results as results_module
 
         statements = _record_statements(store)
+        reach = _record_reach(results_module)
         started = time.perf_counter()
         with store.transaction():
-            refresh_results(store, result.partnerships)
+            results_module.refresh_results(store, result.partnerships)
         out["refresh"] = {"seconds": time.perf_counter() - started, "statements": statements,
-                          "result_rows": store.scalar("SELECT count(*) FROM results")}
+                          "result_rows": store.scalar("SELECT count(*) FROM results"), "reach": reach}
     started = time.perf_counter()
     store.close()
     out["close_seconds"] = time.perf_counter() - started
     _emit(out)
+
+
+def _record_reach(results_module: Any) -> list[list[Any]]:
+    """Fills, as the refresh runs, [partnership, lookback (ISO day or None), first recomputed quarter index]
+    for each partnership it recomputes: the scope of bench/window_floor.sql's upload floor (bench/floor.py).
+    The wrapped function's answer is returned unchanged."""
+    reach: list[list[Any]] = []
+    plain = results_module._bounds_table
+
+    def recording(quarters: Any, since: Any) -> Any:
+        bounds = plain(quarters, since)
+        first: dict[str, int] = {}
+        for area, qi in zip(quarters["dat"].to_pylist(), quarters["qi"].to_pylist(), strict=True):
+            first[area] = min(qi, first.get(area, qi))
+        for area, lookback in zip(bounds["dat"].to_pylist(), bounds["lookback"].to_pylist(), strict=True):
+            reach.append([area, lookback.isoformat() if lookback else None, first[area]])
+        return bounds
+
+    results_module._bounds_table = recording
+    return reach
 
 
 def bare(args: argparse.Namespace) -> None:
@@ -319,11 +340,13 @@ def floor_read(args: argparse.Namespace) -> None:
 
 def window_floor(args: argparse.Namespace) -> None:
     """bench/window_floor.sql (the rolling-window definition's least work) on the database, checked."""
+    from bench.floor import reach_table
     from bench.floor import window_floor as run_window_floor
     from loaders.store import open_store
 
+    reach = reach_table(json.loads(Path(args.reach).read_text())) if args.reach else None
     store = open_store(Path(args.db), read_only=True)
-    run = run_window_floor(store)
+    run = run_window_floor(store, reach)
     store.close()
     _emit({"seconds": run.seconds, "rows": run.rows, "compared": run.compared, "mismatches": run.mismatches})
 
@@ -371,6 +394,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=floor_read)
     p = sub.add_parser("window-floor")
     p.add_argument("--db", required=True)
+    p.add_argument("--reach", help="a JSON file of what an upload's refresh recomputed (load's refresh.reach): "
+                                   "the floor of that refresh instead of a rebuild's")
     p.set_defaults(run=window_floor)
     return parser
 
