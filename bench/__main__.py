@@ -522,7 +522,7 @@ class Run:
                    memory_target, note=note))
         return figures
 
-    def sections(self) -> list[tuple[str, str]]:
+    def sections(self, figures: list[Figure]) -> list[tuple[str, str]]:
         d = self.data
         out: list[tuple[str, str]] = []
         loads = d.get("loads", [])
@@ -543,14 +543,14 @@ class Run:
                 f"{_list([r.result['seconds'] for r in refreshes])}.")))
         incremental = [r for r in d.get("loads", []) if "refresh" in r.result]
         if incremental:
-            chosen = sorted(incremental, key=lambda r: r.result["refresh"]["seconds"])[len(incremental) // 2]
+            chosen = _median_run(incremental, lambda r: r.result["refresh"]["seconds"])
             out.append(("Where the upload's refresh spends its time",
                         _statement_section(chosen.result["refresh"], "refresh run")))
         refreshes = d.get("refreshes", [])
         if refreshes:
-            chosen = sorted(refreshes, key=lambda r: r.result["seconds"])[len(refreshes) // 2]
+            chosen = _median_run(refreshes, lambda r: r.result["seconds"])
             out.append(("Where refresh_all's time goes", _statement_section(chosen.result, "refresh_all run")))
-        why = self._why_the_ratios()
+        why = self._why_the_ratios(figures)
         if why:
             out.append(("Why the two speed ratios stay above 4x", why))
         comparison = d.get("comparison")
@@ -606,22 +606,18 @@ class Run:
         return out
 
 
-    def _why_the_ratios(self) -> str:
+    def _why_the_ratios(self, figures: list[Figure]) -> str:
         """The measured reasons `refresh_all_ratio` and `upload_ratio` (issue 15) are where they are: each
         ratio's goal against the least work of one measure's rolling windows, and the upload's time in parts."""
-        d = self.data
-        loads = [r for r in d.get("loads", []) if "refresh" in r.result]
-        bares, refreshes = d.get("bares", []), d.get("refreshes", [])
-        reads, windows, floors = d.get("floor_read_runs", []), d.get("window_floor_runs", []), d.get("upload_floors", [])
-        if not (loads and bares and refreshes and reads and windows and floors):
+        value = {f.id: f.value for f in figures}
+        read, window, rebuild = value.get("floor_seconds"), value.get("window_floor_seconds"), value.get("refresh_all")
+        least, by_window = value.get("upload_floor_ratio"), value.get("refresh_all_window_ratio")
+        loads = [r for r in self.data.get("loads", []) if "refresh" in r.result]
+        bare = median([r.result["seconds"] for r in self.data.get("bares", [])])
+        if not (loads and bare and read and window and rebuild and least and by_window):
             return ""
-        read = median([r.result["seconds"] for r in reads])
-        window = median([r.result["seconds"] for r in windows])
-        rebuild = median([r.result["seconds"] for r in refreshes])
-        bare = median([r.result["seconds"] for r in bares])
         load = median([r.result["seconds"] for r in loads])
-        upload_floor = median([r.result["seconds"] for r in floors])
-        chosen = sorted(loads, key=lambda r: r.result["refresh"]["seconds"])[len(loads) // 2].result["refresh"]
+        chosen = _median_run(loads, lambda r: r.result["refresh"]["seconds"]).result["refresh"]
         statements = chosen["statements"]
         copy = _family_seconds(statements, ("current rows (changes)", "current rows (journeys)", "current rows (tops)",
                                             "current rows (dip)"))
@@ -644,13 +640,13 @@ class Run:
             + ("no refresh that computes that one measure can meet the goal, and " if window > 4 * read else
                f"that one measure at its floor takes {window / (4 * read):.0%} of the goal, and ")
             + f"refresh_all computes 25 measures (12 of them on rolling windows of clients or journeys) for three "
-            f"units and eight breakdowns. It took {rebuild:.1f} s, {rebuild / window:.1f}x that one measure's "
+            f"units and eight breakdowns. It took {rebuild:.1f} s, {by_window:.1f}x that one measure's "
             f"floor.\n\n"
             f"**upload_ratio.** The goal, 4x the bare read of the file ({bare:.2f} s), is {4 * bare:.2f} s. "
             f"load_file alone takes {load / bare:.1f}x (its own goal is 2x), and load_file followed by nothing but "
             f"the least work of numbers in treatment for the quarters the refresh recomputed, with no copy of the "
-            f"current rows kept, would take {(load + upload_floor) / bare:.1f}x (`upload_floor_ratio`): the load "
-            f"and one measure of 25 at its floor use {(load + upload_floor) / (4 * bare):.0%} of the goal. The upload's "
+            f"current rows kept, would take {least:.1f}x (`upload_floor_ratio`): the load "
+            f"and one measure of 25 at its floor use {least / 4:.0%} of the goal. The upload's "
             f"time in parts, the median run:\n\n" + report.frame_table(parts) + "\n\n"
             "The lever left is a refresh whose work follows the rows that changed rather than the quarters they "
             "reach: figures kept as sums of each client's contribution, with only the changed clients' "
@@ -669,6 +665,11 @@ def _statement_section(result: dict[str, Any], what: str) -> str:
             "outside any statement: Python, the statistics and the commit).\n\n"
             "By family:\n\n" + report.frame_table(by_family) +
             "\n\nThe slowest statements:\n\n" + report.frame_table(top))
+
+
+def _median_run(runs: list[Any], key: Callable[[Any], float]) -> Any:
+    """The run whose ``key`` is the median (the upper one of an even number)."""
+    return sorted(runs, key=key)[len(runs) // 2]
 
 
 def _seconds(runs: list[Any]) -> str:
@@ -719,7 +720,7 @@ def run_benchmark(plan: Plan) -> tuple[Path, list[Figure], dict[str, str]]:
         seconds=time.perf_counter() - started, run_kind="Smoke" if plan.smoke else "Full",
         scale=plan.scale + (f" (its newest {plan.quarters} quarters)" if plan.quarters else ""),
         seed=plan.seed, before=before, after_load=report.machine().load_average, figures=figures,
-        sections=run.sections(),
+        sections=run.sections(figures),
     )
     return path, figures, run.failures
 

@@ -307,39 +307,22 @@ GROUP BY ALL;
 -- them effective, and any successful discharge in W not followed by a re-presentation makes them completed. A client with a
 -- single journey in the unit is that journey.
 CREATE OR REPLACE TEMP TABLE refresh_client_counts AS
-WITH partnership_clients AS (
-    -- One row per client and quarter, with the attributes of the journey the client is counted by.
-    SELECT
-        s.qi, s.dat_id, p.subgrp, p.sex, p.ethnic, p.rfls, p.age_band, p.substance_class, p.ethnicity_stated,
-        p.black_minority_ethnic, p.ethnic_minority, s.effective, s.completed, s.open_at_end, s.open_four_years
-    FROM (
-        SELECT
-            qi,
-            any_value(dat_id) AS dat_id,
-            arg_max(profile, jid) AS profile,
-            bool_or(effective) AS effective,
-            bool_or(successful_in_window AND NOT represented) AS completed,
-            bool_or(open_at_end) AS open_at_end,
-            bool_or(open_four_years) AS open_four_years
-        FROM refresh_journey_windows
-        WHERE in_window AND several_journeys
-        GROUP BY qi, cid
-    ) s
-    JOIN refresh_profiles p USING (profile)
+WITH unit_journeys AS NOT MATERIALIZED (
+    -- Each journey-quarter in W once for the whole partnership (unit '', unit_id: dat_id), its provider
+    -- (provider_id) and its team (team_id), with whether the client has several journeys in that unit.
+    SELECT *, '' AS unit, dat_id AS unit_id, several_journeys AS several FROM refresh_journey_windows
+    WHERE in_window
     UNION ALL
-    SELECT
-        w.qi, w.dat_id, p.subgrp, p.sex, p.ethnic, p.rfls, p.age_band, p.substance_class, p.ethnicity_stated,
-        p.black_minority_ethnic, p.ethnic_minority, w.effective, w.successful_in_window AND NOT w.represented,
-        w.open_at_end, w.open_four_years
-    FROM refresh_journey_windows w
-    JOIN refresh_profiles p USING (profile)
-    WHERE w.in_window AND NOT w.several_journeys
+    SELECT *, 'provider', provider_id, several_at_provider FROM refresh_journey_windows WHERE in_window
+    UNION ALL
+    SELECT *, 'team', team_id, several_in_team FROM refresh_journey_windows WHERE in_window
 ),
 unit_clients AS (
-    -- One row per client, quarter and provider or team (unit_id: provider_id or team_id).
+    -- One row per client, quarter and unit, with the attributes of the journey the client is counted by.
     SELECT
-        s.qi, s.unit, s.unit_id, s.dat_id, p.substance_class, p.ethnicity_stated, p.black_minority_ethnic,
-        p.ethnic_minority, s.effective, s.completed, s.open_at_end, s.open_four_years
+        c.qi, c.unit, c.unit_id, c.dat_id, p.subgrp, p.sex, p.ethnic, p.rfls, p.age_band, p.substance_class,
+        p.ethnicity_stated, p.black_minority_ethnic, p.ethnic_minority, c.effective, c.completed, c.open_at_end,
+        c.open_four_years
     FROM (
         SELECT
             qi,
@@ -351,28 +334,15 @@ unit_clients AS (
             bool_or(successful_in_window AND NOT represented) AS completed,
             bool_or(open_at_end) AS open_at_end,
             bool_or(open_four_years) AS open_four_years
-        FROM (
-            SELECT *, 'provider' AS unit, provider_id AS unit_id FROM refresh_journey_windows
-            WHERE in_window AND several_at_provider
-            UNION ALL
-            SELECT *, 'team', team_id FROM refresh_journey_windows
-            WHERE in_window AND several_in_team
-        )
+        FROM unit_journeys
+        WHERE several
         GROUP BY qi, unit, unit_id, cid
-    ) s
-    JOIN refresh_profiles p USING (profile)
-    UNION ALL
-    SELECT
-        w.qi, w.unit, w.unit_id, w.dat_id, p.substance_class, p.ethnicity_stated, p.black_minority_ethnic,
-        p.ethnic_minority, w.effective, w.successful_in_window AND NOT w.represented, w.open_at_end,
-        w.open_four_years
-    FROM (
-        SELECT *, 'provider' AS unit, provider_id AS unit_id FROM refresh_journey_windows
-        WHERE in_window AND NOT several_at_provider
         UNION ALL
-        SELECT *, 'team', team_id FROM refresh_journey_windows
-        WHERE in_window AND NOT several_in_team
-    ) w
+        SELECT qi, unit, unit_id, dat_id, profile, effective, successful_in_window AND NOT represented, open_at_end,
+               open_four_years
+        FROM unit_journeys
+        WHERE NOT several
+    ) c
     JOIN refresh_profiles p USING (profile)
 ),
 by_code AS (
@@ -403,7 +373,8 @@ by_code AS (
         count(*) FILTER (WHERE ethnicity_stated) AS ethnicity_stated,
         count(*) FILTER (WHERE black_minority_ethnic) AS black_minority_ethnic,
         count(*) FILTER (WHERE ethnic_minority) AS ethnic_minority
-    FROM partnership_clients
+    FROM unit_clients
+    WHERE unit = ''
     GROUP BY GROUPING SETS (
         (dat_id, qi), (dat_id, qi, subgrp), (dat_id, qi, sex), (dat_id, qi, age_band), (dat_id, qi, ethnic),
         (dat_id, qi, rfls)
@@ -430,6 +401,7 @@ by_code AS (
         count(*) FILTER (WHERE black_minority_ethnic),
         count(*) FILTER (WHERE ethnic_minority)
     FROM unit_clients
+    WHERE unit <> ''
     GROUP BY qi, unit, unit_id
 )
 SELECT q.dat, q.period, c.breakdown, coalesce(g.grp, c.code) AS grp,
